@@ -1,0 +1,2 @@
+// kv.c: PLACEHOLDER (replaced by the formats work)
+#include "kv.h"

@@ -1,0 +1,44 @@
+// lb_types.h: the one table of tensor types (ggml type ids, block sizes, kernels).
+// Everything that needs a block layout (the GGUF reader's size checks, the runtime's
+// matmul, the importer, later quantize/export) looks the type up here.
+#pragma once
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+// ggml type ids as of llama.cpp v0.5.0 (ggml/include/ggml.h). The on-disk numbering.
+enum lb_type {
+    LB_TYPE_F32 = 0, LB_TYPE_F16 = 1, LB_TYPE_Q4_0 = 2, LB_TYPE_Q4_1 = 3,
+    LB_TYPE_Q5_0 = 6, LB_TYPE_Q5_1 = 7, LB_TYPE_Q8_0 = 8, LB_TYPE_Q8_1 = 9,
+    LB_TYPE_Q2_K = 10, LB_TYPE_Q3_K = 11, LB_TYPE_Q4_K = 12, LB_TYPE_Q5_K = 13,
+    LB_TYPE_Q6_K = 14, LB_TYPE_Q8_K = 15, LB_TYPE_IQ2_XXS = 16, LB_TYPE_IQ2_XS = 17,
+    LB_TYPE_IQ3_XXS = 18, LB_TYPE_IQ1_S = 19, LB_TYPE_IQ4_NL = 20, LB_TYPE_IQ3_S = 21,
+    LB_TYPE_IQ2_S = 22, LB_TYPE_IQ4_XS = 23, LB_TYPE_I8 = 24, LB_TYPE_I16 = 25,
+    LB_TYPE_I32 = 26, LB_TYPE_I64 = 27, LB_TYPE_F64 = 28, LB_TYPE_IQ1_M = 29,
+    LB_TYPE_BF16 = 30, LB_TYPE_TQ1_0 = 34, LB_TYPE_TQ2_0 = 35, LB_TYPE_MXFP4 = 39,
+    LB_TYPE_MAX_ID = 255   // ids the table knows live below this
+};
+
+// y = dequantized row: n values (n a multiple of blck_size)
+typedef void (*lb_to_float_fn)(const void *x, float *y, int64_t n);
+// pack n floats into this type (reference rounding rule of the type)
+typedef void (*lb_from_float_fn)(const float *x, void *y, int64_t n);
+// s = dot(x row in this type, y row in vec_dot_type), n values
+typedef void (*lb_vec_dot_fn)(int64_t n, float *s, const void *x, const void *y);
+
+typedef struct lb_type_traits {
+    const char *name;           // "f32", "q8_0", ... (lower case, as llama.cpp prints)
+    int64_t blck_size;          // weights per block
+    size_t type_size;           // bytes per block
+    lb_to_float_fn to_float;    // NULL when lowbit cannot compute with this type (yet)
+    lb_from_float_fn from_float;
+    lb_vec_dot_fn vec_dot;
+    uint32_t vec_dot_type;      // the type activations are converted to before vec_dot
+} lb_type_traits;
+
+// NULL for an id no known ggml type uses. Types lowbit cannot compute still have sizes.
+const lb_type_traits *lb_type_get(uint32_t type);
+// bytes of a row of ne0 values; 0 if the type is unknown or ne0 is not a multiple of its block.
+size_t lb_row_size(uint32_t type, int64_t ne0);
+// look a type up by name ("f16", "Q8_0", case-insensitive); -1 if none
+int lb_type_from_name(const char *name);

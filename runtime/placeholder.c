@@ -1,0 +1,2 @@
+// placeholder: removed once runtime sources land
+typedef int lb_runtime_placeholder_t;

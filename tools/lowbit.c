@@ -1,0 +1,45 @@
+// lowbit.c: the CLI entry point: dispatches to one subcommand per file.
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cmd.h"
+
+typedef struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} lb_command;
+
+static const lb_command commands[] = {
+    {"import", cmd_import, "convert a HF / llama2.c / GGUF checkpoint to GGUF (f32, f16, bf16, q8_0)"},
+    {"inspect", cmd_inspect, "list every metadata key and tensor of a GGUF file"},
+    {"run", cmd_run, "generate text from a GGUF model"},
+    {"perplexity", cmd_perplexity, "perplexity of a GGUF model on a text file (llama-perplexity protocol)"},
+    {"logits", cmd_logits, "dump raw logits for a token sequence (validation against other runtimes)"},
+};
+
+int lb_cli_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("lowbit: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: lowbit <command> [options]   (lowbit <command> --help for details)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { usage(stderr); return 2; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "lowbit: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
