@@ -30,3 +30,10 @@ int32_t lb_tokenizer_eos(const lb_tokenizer *tok);
 int lb_tokenizer_is_eog(const lb_tokenizer *tok, int32_t id);   // eos/eot/eom
 int lb_tokenizer_add_bos(const lb_tokenizer *tok);
 int32_t lb_tokenizer_n_vocab(const lb_tokenizer *tok);
+
+// Ids back to text like llama_detokenize: concatenated pieces, minus the leading space the
+// SPM tokenizer adds (add_space_prefix), BOS/EOS dropped when remove_special, control tokens
+// shown when unparse_special, and "clean_up_tokenization_spaces" for the vocabs that use it.
+// *text is malloc'd and NUL-terminated (caller frees); returns 0 or -1.
+int lb_detokenize(const lb_tokenizer *tok, const int32_t *ids, size_t n_ids, int remove_special,
+                  int unparse_special, char **text, size_t *len, lb_err *err);
