@@ -145,7 +145,7 @@ int lb_hf_parse_config(lb_hf_config *cfg, lb_kvs *kv, const char *json, size_t l
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root) return lb_fail(err, "%s: not valid JSON", what);
     int rc = -1;
-    const arch_entry *ae;
+    const arch_entry *ae = NULL;
     if (!cJSON_IsObject(root)) { lb_fail(err, "%s: not a JSON object", what); goto done; }
     if (pick_arch(root, what, &ae, err)) goto done;
     cfg->arch = ae->arch;

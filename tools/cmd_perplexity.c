@@ -1,3 +1,183 @@
-// cmd_perplexity.c: PLACEHOLDER until its implementation lands (this file is replaced whole).
+// cmd_perplexity.c: `lowbit perplexity MODEL.gguf --text FILE`: llama-perplexity's protocol,
+// step for step (llama.cpp tools/perplexity/perplexity.cpp, perplexity()):
+//  - read the file, drop one trailing '\n' (as llama.cpp's -f does), tokenize it once,
+//    with BOS when the vocab adds one (no special parsing);
+//  - at least 2*ctx tokens are required; n_chunk = n_tokens / ctx (capped by --chunks);
+//  - chunk i = tokens [i*ctx, (i+1)*ctx) with its first token replaced by BOS, evaluated from
+//    position 0 with a fresh context;
+//  - positions first = ctx/2 .. ctx-2 each predict the next token: NLL = log-sum-exp(logits)
+//    - logit[next] (max in float, sum of expf in double), accumulated in double;
+//  - PPL = exp(mean NLL); the +/- is llama.cpp's: sqrt(var(NLL)/(count-1)) * PPL.
+// Progress "[1]12.3456,[2]..." goes to stderr; stdout ends with the line "PPL = <value>".
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include "cmd.h"
-int cmd_perplexity(int argc, char **argv) { (void)argc; (void)argv; return lb_cli_error("perplexity: not implemented yet"); }
+#include "infer.h"
+#include "model.h"
+#include "tokenizer.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "usage: lowbit perplexity MODEL.gguf --text FILE [--ctx 512] [--chunks N] [-t N]\n"
+        "\n"
+        "Perplexity the way llama-perplexity measures it: chunks of --ctx tokens starting with\n"
+        "BOS, each scored on its second half. Progress on stderr; the last stdout line is\n"
+        "\"PPL = <value>\".\n"
+        "\n"
+        "  -f, --text FILE   text to score (needs at least 2 x ctx tokens)\n"
+        "  -c, --ctx N       tokens per chunk (default 512)\n"
+        "      --chunks N    score at most N chunks (default: all)\n"
+        "  -t, --threads N   threads (default: number of processors)\n"
+        "  -h, --help        this help\n");
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static char *read_file(const char *path, size_t *len, lb_err *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { lb_fail(err, "%s: %s", path, strerror(errno)); return NULL; }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    for (;;) {
+        if (!buf) { fclose(f); lb_fail(err, "%s: out of memory", path); return NULL; }
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        char *bigger = realloc(buf, 2 * cap + 1);
+        if (!bigger) free(buf);
+        buf = bigger;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) { free(buf); lb_fail(err, "%s: read error", path); return NULL; }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+// negative log-likelihood of token `tok` under softmax(logits), as llama.cpp computes it
+static double nll_of(const float *logits, int n_vocab, int tok) {
+    float max = logits[0];
+    for (int i = 1; i < n_vocab; i++) max = logits[i] > max ? logits[i] : max;
+    double sum_exp = 0.0;
+    for (int i = 0; i < n_vocab; i++) sum_exp += expf(logits[i] - max);
+    return -((double)(logits[tok] - max) - log(sum_exp));
+}
+
+int cmd_perplexity(int argc, char **argv) {
+    enum { OPT_CHUNKS = 1000 };
+    static const struct option opts[] = {
+        {"text", required_argument, 0, 'f'}, {"ctx", required_argument, 0, 'c'},
+        {"chunks", required_argument, 0, OPT_CHUNKS}, {"threads", required_argument, 0, 't'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *text_path = NULL;
+    long n_ctx = 512, max_chunks = -1, n_threads = omp_get_num_procs();
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:c:t:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f': text_path = optarg; break;
+        case 'c': if (parse_long(optarg, 4, 1L << 20, &n_ctx)) goto bad_value; break;
+        case OPT_CHUNKS: if (parse_long(optarg, 1, 1L << 30, &max_chunks)) goto bad_value; break;
+        case 't': if (parse_long(optarg, 1, 1024, &n_threads)) goto bad_value; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1 || !text_path) { usage(stderr); return 2; }
+    const char *path = argv[optind];
+
+    lb_err err = {{0}};
+    lb_model model;
+    lb_hparams hp;
+    lb_tokenizer *tok = NULL;
+    lb_runtime *rt = NULL;
+    char *text = NULL;
+    int32_t *ids = NULL, *chunk = NULL;
+    float *logits = NULL;
+    size_t n_ids = 0, text_len = 0;
+    int status = 1;
+    if (!(text = read_file(text_path, &text_len, &err))) return lb_cli_error("%s", err.msg);
+    if (text_len > 0 && text[text_len - 1] == '\n') text[--text_len] = '\0';   // llama.cpp's -f drops one
+    if (lb_model_load(&model, path, NULL, &err)) { free(text); return lb_cli_error("%s", err.msg); }
+    if (lb_hparams_from_model(&hp, &model, path, &err)) goto done;
+    if (!(tok = lb_tokenizer_build(&model.kv, path, &err))) goto done;
+    if (lb_tokenize(tok, text, text_len, 1, 0, &ids, &n_ids, &err)) goto done;
+    if (n_ids < 2 * (size_t)n_ctx) {
+        lb_fail(&err, "%s: tokenizes to only %zu tokens; perplexity with a context of %ld needs at least %ld", text_path,
+                n_ids, n_ctx, 2 * n_ctx);
+        goto done;
+    }
+    const int add_bos = lb_tokenizer_add_bos(tok);
+    const int32_t bos = lb_tokenizer_bos(tok);
+    if (add_bos && bos < 0) { lb_fail(&err, "%s: the vocabulary adds BOS but has no BOS token", path); goto done; }
+    long n_chunk = (long)(n_ids / (size_t)n_ctx);
+    if (max_chunks > 0 && max_chunks < n_chunk) n_chunk = max_chunks;
+    const int first = (int)n_ctx / 2;
+    const int n_logits = (int)n_ctx - first;   // logits of positions first .. ctx-1
+    if (!(rt = lb_runtime_build_hp(&model, &hp, path, (int)n_ctx, (int)n_threads, &err))) goto done;
+    logits = malloc((size_t)n_logits * (size_t)hp.n_vocab * sizeof(float));
+    chunk = malloc((size_t)n_ctx * sizeof *chunk);
+    if (!logits || !chunk) { lb_fail(&err, "out of memory"); goto done; }
+    fprintf(stderr, "perplexity: %zu tokens, %ld chunks of %ld, scoring positions %d..%ld of each\n", n_ids, n_chunk,
+            n_ctx, first, n_ctx - 2);
+
+    double nll = 0.0, nll2 = 0.0;
+    long count = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < n_chunk; i++) {
+        memcpy(chunk, ids + (size_t)i * n_ctx, (size_t)n_ctx * sizeof *chunk);
+        if (add_bos) chunk[0] = bos;
+        if (lb_runtime_eval(rt, chunk, (int)n_ctx, 0, logits, n_logits, &err)) goto done;
+        // row j of logits is position first + j; it predicts the token at first + j + 1
+        for (int j = 0; j + first < n_ctx - 1; j++) {
+            const int next = ids[(size_t)i * n_ctx + first + j + 1];
+            const double v = nll_of(logits + (size_t)j * hp.n_vocab, hp.n_vocab, next);
+            nll += v;
+            nll2 += v * v;
+            count++;
+        }
+        if (i == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            const double per = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+            fprintf(stderr, "perplexity: %.2f seconds per pass - ETA %.2f minutes\n", per, per * n_chunk / 60.0);
+        }
+        fprintf(stderr, "[%ld]%.4lf,", i + 1, exp(nll / count));
+    }
+    fprintf(stderr, "\n");
+    const double mean = nll / count;
+    const double ppl = exp(mean);
+    double var = nll2 / count - mean * mean;
+    if (var > 0 && count > 1) printf("Final estimate: PPL = %.4f +/- %.5f\n", ppl, sqrt(var / (count - 1)) * ppl);
+    printf("PPL = %.6f\n", ppl);
+    fflush(stdout);
+    status = 0;
+done:
+    if (status) lb_cli_error("%s", err.msg);
+    free(logits);
+    free(chunk);
+    free(ids);
+    free(text);
+    lb_runtime_free(rt);
+    lb_tokenizer_free(tok);
+    lb_model_free(&model);
+    return status;
+bad_value:
+    fprintf(stderr, "lowbit perplexity: bad option value '%s'\n", optarg);
+    usage(stderr);
+    return 2;
+}

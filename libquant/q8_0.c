@@ -1,0 +1,125 @@
+// q8_0.c: Q8_0 pack/unpack (reference rounding) and dot products (scalar, AVX2, AVX-512).
+#include "q8_0.h"
+#include <math.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define LB_HAVE_X86 1
+#define TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define TARGET_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
+#else
+#define LB_HAVE_X86 0
+#endif
+
+// ----------------------------------------------------------------------------
+// pack / unpack
+
+void lb_q8_0_to_float(const void *vx, float *y, int64_t n) {
+    const block_q8_0 *x = vx;
+    const int64_t nb = n / LB_QK8_0;
+    for (int64_t b = 0; b < nb; b++) {
+        const float d = lb_fp16_to_f32(x[b].d);
+        for (int j = 0; j < LB_QK8_0; j++) y[b * LB_QK8_0 + j] = d * (float)x[b].qs[j];
+    }
+}
+
+void lb_q8_0_from_float(const float *x, void *vy, int64_t n) {
+    block_q8_0 *y = vy;
+    const int64_t nb = n / LB_QK8_0;
+    for (int64_t b = 0; b < nb; b++) {
+        const float *xb = x + b * LB_QK8_0;
+        float amax = 0.0f;
+        for (int j = 0; j < LB_QK8_0; j++) amax = fmaxf(amax, fabsf(xb[j]));
+        // the scale is computed in f32 but the codes use 1/d of the UNROUNDED d, exactly as
+        // ggml does; only afterwards is d rounded to fp16 for storage
+        const float d = amax / 127.0f;
+        const float id = d ? 1.0f / d : 0.0f;
+        y[b].d = lb_f32_to_fp16(d);
+        for (int j = 0; j < LB_QK8_0; j++) y[b].qs[j] = (int8_t)roundf(xb[j] * id);
+    }
+}
+
+// ----------------------------------------------------------------------------
+// dot products
+
+void lb_vec_dot_q8_0_ref(int64_t n, float *s, const void *vx, const void *vy) {
+    const block_q8_0 *x = vx, *y = vy;
+    const int64_t nb = n / LB_QK8_0;
+    double sum = 0.0;
+    for (int64_t b = 0; b < nb; b++) {
+        int sumi = 0;
+        for (int j = 0; j < LB_QK8_0; j++) sumi += x[b].qs[j] * y[b].qs[j];
+        sum += (double)sumi * (double)(lb_fp16_to_f32(x[b].d) * lb_fp16_to_f32(y[b].d));
+    }
+    *s = (float)sum;
+}
+
+#if LB_HAVE_X86
+// Both variants use the u8 x s8 multiply-add trick: |x| * (y with x's sign) = x*y. Pairs
+// of products (<= 2*127*127) fit int16 without saturation for codes in [-127, 127].
+
+TARGET_AVX2 static inline float hsum256(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+TARGET_AVX2 static inline __m256 block_dot_avx2(const block_q8_0 *x, const block_q8_0 *y) {
+    const __m256i qx = _mm256_loadu_si256((const __m256i *)x->qs);
+    const __m256i qy = _mm256_loadu_si256((const __m256i *)y->qs);
+    const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx));
+    const __m256i p32 = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+    return _mm256_cvtepi32_ps(p32);
+}
+
+TARGET_AVX2 void lb_vec_dot_q8_0_avx2(int64_t n, float *s, const void *vx, const void *vy) {
+    const block_q8_0 *x = vx, *y = vy;
+    const int64_t nb = n / LB_QK8_0;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        const __m256 d0 = _mm256_set1_ps(lb_fp16_to_f32(x[b].d) * lb_fp16_to_f32(y[b].d));
+        const __m256 d1 = _mm256_set1_ps(lb_fp16_to_f32(x[b + 1].d) * lb_fp16_to_f32(y[b + 1].d));
+        acc0 = _mm256_fmadd_ps(d0, block_dot_avx2(x + b, y + b), acc0);
+        acc1 = _mm256_fmadd_ps(d1, block_dot_avx2(x + b + 1, y + b + 1), acc1);
+    }
+    if (b < nb) {
+        const __m256 d0 = _mm256_set1_ps(lb_fp16_to_f32(x[b].d) * lb_fp16_to_f32(y[b].d));
+        acc0 = _mm256_fmadd_ps(d0, block_dot_avx2(x + b, y + b), acc0);
+    }
+    *s = hsum256(_mm256_add_ps(acc0, acc1));
+}
+
+// Two blocks per 512-bit register: lanes 0..7 hold block b's partial sums, 8..15 block b+1's.
+TARGET_AVX512 void lb_vec_dot_q8_0_avx512(int64_t n, float *s, const void *vx, const void *vy) {
+    const block_q8_0 *x = vx, *y = vy;
+    const int64_t nb = n / LB_QK8_0;
+    const __m512i ones = _mm512_set1_epi16(1);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        const __m512i qx = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)x[b].qs)),
+                                              _mm256_loadu_si256((const __m256i *)x[b + 1].qs), 1);
+        const __m512i qy = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)y[b].qs)),
+                                              _mm256_loadu_si256((const __m256i *)y[b + 1].qs), 1);
+        const __mmask64 neg = _mm512_movepi8_mask(qx);
+        const __m512i sy = _mm512_mask_sub_epi8(qy, neg, _mm512_setzero_si512(), qy);
+        const __m512i p32 = _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_abs_epi8(qx), sy), ones);
+        const __m512 d = _mm512_insertf32x8(
+            _mm512_castps256_ps512(_mm256_set1_ps(lb_fp16_to_f32(x[b].d) * lb_fp16_to_f32(y[b].d))),
+            _mm256_set1_ps(lb_fp16_to_f32(x[b + 1].d) * lb_fp16_to_f32(y[b + 1].d)), 1);
+        if ((b & 2) == 0) acc0 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(p32), acc0);
+        else              acc1 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(p32), acc1);
+    }
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    if (b < nb) {
+        const __m256 d0 = _mm256_set1_ps(lb_fp16_to_f32(x[b].d) * lb_fp16_to_f32(y[b].d));
+        sum += hsum256(_mm256_mul_ps(d0, block_dot_avx2(x + b, y + b)));
+    }
+    *s = sum;
+}
+#else
+void lb_vec_dot_q8_0_avx2(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_q8_0_ref(n, s, x, y); }
+void lb_vec_dot_q8_0_avx512(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_q8_0_ref(n, s, x, y); }
+#endif

@@ -1,0 +1,28 @@
+// infer.h: the transformer forward pass (llama2.c's run.c, grown up a little).
+// Supports llama, qwen2 (q/k/v bias), qwen3 (per-head q/k RMSNorm before RoPE) and
+// hunyuan-dense (q/k norm after RoPE); GQA; tied or untied output. Weights are used in
+// place (mmap'd GGUF); the KV cache is f32 (n_layer x n_ctx x n_head_kv x head_dim);
+// activations live in one allocation sized for a batch of tokens.
+#pragma once
+#include <stdint.h>
+#include "model.h"
+#include "lb_error.h"
+
+typedef struct lb_runtime lb_runtime;
+
+// n_ctx: positions the KV cache holds; n_threads: OpenMP threads for matmuls and attention.
+lb_runtime *lb_runtime_build(const lb_model *m, int n_ctx, int n_threads, lb_err *err);
+// same, with hyper-parameters given (tests build tiny models by hand); `what` names the model
+lb_runtime *lb_runtime_build_hp(const lb_model *m, const lb_hparams *hp, const char *what, int n_ctx,
+                                int n_threads, lb_err *err);
+void lb_runtime_free(lb_runtime *rt);
+
+const lb_hparams *lb_runtime_hparams(const lb_runtime *rt);
+int lb_runtime_n_ctx(const lb_runtime *rt);
+
+// Evaluate n tokens at positions pos .. pos+n-1 (the cache must hold positions < pos, which
+// the previous calls filled; pos 0 starts a new sequence). Writes the logits of the LAST
+// n_logits tokens to logits_out (n_logits x n_vocab floats, row-major): 1 = next-token
+// logits only, n = every position, 0 = none. Returns 0 or -1.
+int lb_runtime_eval(lb_runtime *rt, const int32_t *tokens, int n, int pos, float *logits_out, int n_logits,
+                    lb_err *err);

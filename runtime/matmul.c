@@ -1,0 +1,162 @@
+// matmul.c: out = x @ W^T for weights of any registered type (see matmul.h for the why).
+#include "matmul.h"
+#include "cpu_features.h"
+#include "lb_types.h"
+#include "types_float.h"
+#include <cblas.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lb_matmul_ctx_build(lb_matmul_ctx *c, int n_threads, int max_n, int64_t max_k, lb_err *err) {
+    memset(c, 0, sizeof *c);
+    if (n_threads < 1 || max_n < 1 || max_k < 1) return lb_fail(err, "matmul: bad sizes");
+    c->n_threads = n_threads;
+    c->max_n = max_n;
+    c->max_k = max_k;
+    // 4 bytes per value is the widest activation type (f32); block types are smaller
+    c->xq = malloc((size_t)max_n * (size_t)max_k * 4);
+    c->xf = malloc((size_t)max_n * (size_t)max_k * sizeof(float));
+    c->tiles = malloc((size_t)n_threads * LB_MATMUL_TILE * (size_t)max_k * sizeof(float));
+    if (!c->xq || !c->xf || !c->tiles) { lb_matmul_ctx_free(c); return lb_fail(err, "matmul: out of memory"); }
+    // our threads each run their own sgemm on a tile: OpenBLAS must not add threads of its own
+    openblas_set_num_threads(1);
+    return 0;
+}
+
+void lb_matmul_ctx_free(lb_matmul_ctx *c) {
+    free(c->xq); free(c->xf); free(c->tiles);
+    c->xq = NULL; c->xf = NULL; c->tiles = NULL;
+}
+
+int lb_matmul_check_weight(const lb_tensor *w, int64_t ne0, int64_t ne1, const char *what, lb_err *err) {
+    const lb_type_traits *tr = lb_type_get(w->type);
+    if (!tr) return lb_fail(err, "%s: tensor %s has unknown type %u", what, w->name, w->type);
+    if (w->n_dims > 2 || w->ne[0] != ne0 || (w->n_dims == 2 ? w->ne[1] : 1) != ne1)
+        return lb_fail(err, "%s: tensor %s has shape [%lld, %lld], expected [%lld, %lld]", what, w->name,
+                       (long long)w->ne[0], (long long)(w->n_dims == 2 ? w->ne[1] : 1), (long long)ne0, (long long)ne1);
+    const lb_type_traits *vt = lb_type_get(tr->vec_dot_type);
+    if (!tr->vec_dot || !tr->to_float || !vt || !vt->from_float)
+        return lb_fail(err, "%s: tensor %s: type %s is not supported by the runtime yet", what, w->name, tr->name);
+    const size_t row = lb_row_size(w->type, ne0);
+    if (row == 0) return lb_fail(err, "%s: tensor %s: row of %lld is not a multiple of the %s block (%lld)", what,
+                                 w->name, (long long)ne0, tr->name, (long long)tr->blck_size);
+    if (!w->data || w->nbytes < row * (uint64_t)ne1)
+        return lb_fail(err, "%s: tensor %s: %llu bytes, expected %llu", what, w->name,
+                       (unsigned long long)w->nbytes, (unsigned long long)(row * (uint64_t)ne1));
+    if (w->xform != LB_XFORM_NONE)
+        return lb_fail(err, "%s: tensor %s needs a conversion step (import the model to GGUF first)", what, w->name);
+    return 0;
+}
+
+// --- which activation type a weight is multiplied with ---------------------------
+// ggml's rule: the weight type's vec_dot_type (f16 for F16, bf16 for BF16, q8_0 for Q8_0).
+// One exception mirrors llama.cpp on AMX CPUs (this machine kind): its "sapphirerapids" CPU
+// build places F16 weights with ne[1] % 32 == 0 and ne[0] % 16 == 0 in its AMX buffer, whose
+// F16 kernel (ggml-cpu/amx/mmq.cpp, tinygemm_kernel_avx) takes the f32 activations as they
+// are, without rounding them to f16. Measured on the tiny peer models: following that rule
+// lowbit matches llama.cpp to ~7e-7 of max|logit|; rounding as plain ggml does leaves ~1e-3.
+// LOWBIT_F16_ACT=f16 or =f32 forces one behaviour everywhere.
+
+static int f16_policy(void) {   // 0: ggml rule, 1: always f32, 2: llama.cpp-on-AMX rule
+    static int policy = -1;
+    int p = __atomic_load_n(&policy, __ATOMIC_ACQUIRE);
+    if (p < 0) {
+        const char *env = getenv("LOWBIT_F16_ACT");
+        if (env && strcmp(env, "f16") == 0) p = 0;
+        else if (env && strcmp(env, "f32") == 0) p = 1;
+        else p = lb_cpu_get_features()->amx ? 2 : 0;
+        __atomic_store_n(&policy, p, __ATOMIC_RELEASE);
+    }
+    return p;
+}
+
+uint32_t lb_matmul_activation_type(const lb_tensor *w) {
+    const lb_type_traits *tr = lb_type_get(w->type);
+    if (w->type == LB_TYPE_F16) {
+        const int p = f16_policy();
+        if (p == 1 || (p == 2 && w->ne[1] % 32 == 0 && w->ne[0] % 16 == 0)) return LB_TYPE_F32;
+    }
+    return tr ? tr->vec_dot_type : LB_TYPE_F32;
+}
+
+// --- decode path: one vec_dot per (row, token) -------------------------------
+static void matmul_vec_dot(lb_matmul_ctx *c, float *out, int64_t ldo, const void *xq, size_t x_row_bytes, int n,
+                           const lb_tensor *w, lb_vec_dot_fn dot) {
+    const int64_t K = w->ne[0], M = w->ne[1];
+    const size_t w_row_bytes = lb_row_size(w->type, K);
+    const char *wdata = w->data;
+    const char *xbytes = xq;
+    // Small chunks handed out dynamically: a thread that the OS preempts (busy machine)
+    // delays only its current chunk, not a fixed half of the matrix. Tiny matrices stay on
+    // one thread, where a fork/join would cost more than the work.
+    const int parallel = (double)M * (double)K * (double)n >= LB_MATMUL_PARALLEL_MIN;
+    #pragma omp parallel for num_threads(c->n_threads) schedule(dynamic, 16) if (parallel)
+    for (int64_t r = 0; r < M; r++) {
+        const void *wrow = wdata + (size_t)r * w_row_bytes;
+        for (int t = 0; t < n; t++) dot(K, &out[t * ldo + r], wrow, xbytes + (size_t)t * x_row_bytes);
+    }
+}
+
+// --- prefill path: dequantized tiles x sgemm ---------------------------------
+static void matmul_sgemm(lb_matmul_ctx *c, float *out, int64_t ldo, const float *xf, int n, const lb_tensor *w,
+                         const lb_type_traits *tr) {
+    const int64_t K = w->ne[0], M = w->ne[1];
+    const size_t w_row_bytes = lb_row_size(w->type, K);
+    const int64_t n_tiles = (M + LB_MATMUL_TILE - 1) / LB_MATMUL_TILE;
+    const int in_place = w->type == LB_TYPE_F32;
+    #pragma omp parallel num_threads(c->n_threads) if (n_tiles > 1)
+    {
+        float *tile = c->tiles + (size_t)omp_get_thread_num() * LB_MATMUL_TILE * (size_t)c->max_k;
+        #pragma omp for schedule(dynamic, 1)
+        for (int64_t ti = 0; ti < n_tiles; ti++) {
+            const int64_t r0 = ti * LB_MATMUL_TILE;
+            const int64_t rows = M - r0 < LB_MATMUL_TILE ? M - r0 : LB_MATMUL_TILE;
+            const float *wt;
+            if (in_place) {
+                wt = (const float *)((const char *)w->data + (size_t)r0 * w_row_bytes);
+            } else {
+                for (int64_t r = 0; r < rows; r++)
+                    tr->to_float((const char *)w->data + (size_t)(r0 + r) * w_row_bytes, tile + r * K, K);
+                wt = tile;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)rows, (int)K, 1.0f, xf, (int)K, wt, (int)K,
+                        0.0f, out + r0, (int)ldo);
+        }
+    }
+}
+
+int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, const lb_tensor *w, lb_err *err) {
+    const lb_type_traits *tr = lb_type_get(w->type);
+    const uint32_t act_type = lb_matmul_activation_type(w);
+    const lb_type_traits *vt = lb_type_get(act_type);
+    const int64_t K = w->ne[0];
+    if (!tr || !vt || !tr->vec_dot || !vt->from_float) return lb_fail(err, "matmul: %s: unsupported type", w->name);
+    if (n < 1 || n > c->max_n || K > c->max_k) return lb_fail(err, "matmul: %s: %d x %lld exceeds scratch", w->name, n, (long long)K);
+    // the kernel for (weight type, activation type): the registered one, or f16 x f32
+    const lb_vec_dot_fn dot = act_type == tr->vec_dot_type ? tr->vec_dot : lb_vec_dot_f16_f32_best();
+    const size_t x_row_bytes = lb_row_size(act_type, K);
+    // sgemm only for float activations (f32/f16/bf16). Block-quantized activations (q8_0,
+    // later q8_K) go through vec_dot even for batches: its per-block integer sums are what
+    // llama.cpp computes in every path, while float sgemm on dequantized values differs in
+    // the last bits, enough to flip the rounding of later activations to the next q8 code.
+    // Measured on a tiny Q8_0 llama: with sgemm, 1e-2 of max|logit| off llama.cpp (and off
+    // our own decode); with vec_dot, 3e-7.
+    const int sgemm = n >= LB_MATMUL_SGEMM_MIN_N && vt->blck_size == 1 && tr->to_float && vt->to_float;
+
+    // activations -> activation type, once per call (not once per weight row)
+    const float *xf = x;
+    const void *xq = x;
+    if (act_type != LB_TYPE_F32) {
+        for (int t = 0; t < n; t++) vt->from_float(x + (size_t)t * K, (char *)c->xq + (size_t)t * x_row_bytes, K);
+        xq = c->xq;
+        if (sgemm) {
+            // sgemm sees exactly the values vec_dot would: the activations rounded to the grid
+            for (int t = 0; t < n; t++) vt->to_float((char *)c->xq + (size_t)t * x_row_bytes, c->xf + (size_t)t * K, K);
+            xf = c->xf;
+        }
+    }
+    if (sgemm) matmul_sgemm(c, out, ldo, xf, n, w, tr);
+    else matmul_vec_dot(c, out, ldo, xq, x_row_bytes, n, w, dot);
+    return 0;
+}

@@ -1,2 +1,0 @@
-// placeholder: removed once runtime sources land
-typedef int lb_runtime_placeholder_t;
