@@ -42,6 +42,9 @@ static lb_type_traits g_traits[LB_TYPE_MAX_ID] = {
     [LB_TYPE_TQ1_0]   = SIZES("tq1_0", 256, 54),
     [LB_TYPE_TQ2_0]   = SIZES("tq2_0", 256, 66),
     [LB_TYPE_MXFP4]   = SIZES("mxfp4", 32, 17),
+    [LB_TYPE_NVFP4]   = SIZES("nvfp4", 64, 36),
+    [LB_TYPE_Q1_0]    = SIZES("q1_0", 128, 18),
+    [LB_TYPE_Q2_0]    = SIZES("q2_0", 64, 18),
 };
 
 // Registration hook for kernel files: they call this from lb_types_init_kernels().

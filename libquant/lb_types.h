@@ -16,6 +16,12 @@ enum lb_type {
     LB_TYPE_IQ2_S = 22, LB_TYPE_IQ4_XS = 23, LB_TYPE_I8 = 24, LB_TYPE_I16 = 25,
     LB_TYPE_I32 = 26, LB_TYPE_I64 = 27, LB_TYPE_F64 = 28, LB_TYPE_IQ1_M = 29,
     LB_TYPE_BF16 = 30, LB_TYPE_TQ1_0 = 34, LB_TYPE_TQ2_0 = 35, LB_TYPE_MXFP4 = 39,
+    LB_TYPE_NVFP4 = 40, LB_TYPE_Q1_0 = 41, LB_TYPE_Q2_0 = 42,   // GGML_TYPE_COUNT = 43 in v0.5.0
+    // lowbit's native compact types (docs/formats.md). Their ids sit far above every upstream
+    // id (and above the 40..43 that unmerged forks used), so stock llama.cpp rejects such a
+    // file as "invalid ggml type" instead of misreading it.
+    LB_TYPE_Q2_0C = 96,    // 2-bit, 512 weights: fp16 d + 128 bytes of codes, value (2c-3)*d
+    LB_TYPE_STQ1_0 = 97,   // 1.25-bit sparse ternary 3:4, 256 weights in 42 bytes
     LB_TYPE_MAX_ID = 255   // ids the table knows live below this
 };
 
