@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cmd.h"
+#include "cli_util.h"
 #include "infer.h"
 #include "model.h"
 
@@ -56,28 +57,6 @@ static int parse_ids(const char *text, const char *what, int32_t **out, size_t *
     *out = ids;
     *n_out = n;
     return 0;
-}
-
-static char *read_text_file(const char *path, lb_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { lb_fail(err, "%s: %s", path, strerror(errno)); return NULL; }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (!buf) { fclose(f); lb_fail(err, "%s: out of memory", path); return NULL; }
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        char *bigger = realloc(buf, 2 * cap + 1);
-        if (!bigger) free(buf);
-        buf = bigger;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) { free(buf); lb_fail(err, "%s: read error", path); return NULL; }
-    buf[n] = '\0';
-    if (strlen(buf) != n) { free(buf); lb_fail(err, "%s: contains NUL bytes", path); return NULL; }
-    return buf;
 }
 
 static int write_floats_atomic(const char *path, const float *x, size_t n, lb_err *err) {
@@ -134,7 +113,7 @@ int cmd_logits(int argc, char **argv) {
     if (tokens_arg) {
         if (parse_ids(tokens_arg, "--tokens", &ids, &n_ids, &err)) return lb_cli_error("%s", err.msg);
     } else {
-        char *text = read_text_file(tokens_file, &err);
+        char *text = lb_cli_read_file(tokens_file, NULL, &err);
         if (!text) return lb_cli_error("%s", err.msg);
         int rc = parse_ids(text, tokens_file, &ids, &n_ids, &err);
         free(text);

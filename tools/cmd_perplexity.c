@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include "cmd.h"
+#include "cli_util.h"
 #include "infer.h"
 #include "model.h"
 #include "tokenizer.h"
@@ -35,37 +36,6 @@ static void usage(FILE *f) {
         "      --chunks N    score at most N chunks (default: all)\n"
         "  -t, --threads N   threads (default: number of processors)\n"
         "  -h, --help        this help\n");
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
-static char *read_file(const char *path, size_t *len, lb_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) { lb_fail(err, "%s: %s", path, strerror(errno)); return NULL; }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (!buf) { fclose(f); lb_fail(err, "%s: out of memory", path); return NULL; }
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        char *bigger = realloc(buf, 2 * cap + 1);
-        if (!bigger) free(buf);
-        buf = bigger;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) { free(buf); lb_fail(err, "%s: read error", path); return NULL; }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 // negative log-likelihood of token `tok` under softmax(logits), as llama.cpp computes it
@@ -90,9 +60,9 @@ int cmd_perplexity(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "f:c:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'f': text_path = optarg; break;
-        case 'c': if (parse_long(optarg, 4, 1L << 20, &n_ctx)) goto bad_value; break;
-        case OPT_CHUNKS: if (parse_long(optarg, 1, 1L << 30, &max_chunks)) goto bad_value; break;
-        case 't': if (parse_long(optarg, 1, 1024, &n_threads)) goto bad_value; break;
+        case 'c': if (lb_cli_parse_long(optarg, 4, 1L << 20, &n_ctx)) goto bad_value; break;
+        case OPT_CHUNKS: if (lb_cli_parse_long(optarg, 1, 1L << 30, &max_chunks)) goto bad_value; break;
+        case 't': if (lb_cli_parse_long(optarg, 1, 1024, &n_threads)) goto bad_value; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -110,7 +80,7 @@ int cmd_perplexity(int argc, char **argv) {
     float *logits = NULL;
     size_t n_ids = 0, text_len = 0;
     int status = 1;
-    if (!(text = read_file(text_path, &text_len, &err))) return lb_cli_error("%s", err.msg);
+    if (!(text = lb_cli_read_file(text_path, &text_len, &err))) return lb_cli_error("%s", err.msg);
     if (text_len > 0 && text[text_len - 1] == '\n') text[--text_len] = '\0';   // llama.cpp's -f drops one
     if (lb_model_load(&model, path, NULL, &err)) { free(text); return lb_cli_error("%s", err.msg); }
     if (lb_hparams_from_model(&hp, &model, path, &err)) goto done;

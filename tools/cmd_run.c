@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cmd.h"
+#include "cli_util.h"
 #include "infer.h"
 #include "model.h"
 #include "sampler.h"
@@ -32,24 +33,6 @@ static void usage(FILE *f) {
         "  -t, --threads N     threads (default: number of processors)\n"
         "      --ctx N         context size (default: prompt + N tokens)\n"
         "  -h, --help          this help\n");
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_float(const char *s, float lo, float hi, float *out) {
-    char *end;
-    errno = 0;
-    float v = strtof(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) return -1;
-    *out = v;
-    return 0;
 }
 
 static double now_s(void) {
@@ -91,11 +74,11 @@ int cmd_run(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "p:n:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': prompt = optarg; break;
-        case 'n': if (parse_long(optarg, 0, 1L << 30, &n_predict)) goto bad_value; break;
-        case 't': if (parse_long(optarg, 1, 1024, &n_threads)) goto bad_value; break;
-        case OPT_CTX: if (parse_long(optarg, 1, 1L << 24, &n_ctx)) goto bad_value; break;
-        case OPT_TEMP: if (parse_float(optarg, 0.0f, 1e6f, &temp)) goto bad_value; break;
-        case OPT_TOP_P: if (parse_float(optarg, 0.0f, 1.0f, &top_p)) goto bad_value; break;
+        case 'n': if (lb_cli_parse_long(optarg, 0, 1L << 30, &n_predict)) goto bad_value; break;
+        case 't': if (lb_cli_parse_long(optarg, 1, 1024, &n_threads)) goto bad_value; break;
+        case OPT_CTX: if (lb_cli_parse_long(optarg, 1, 1L << 24, &n_ctx)) goto bad_value; break;
+        case OPT_TEMP: if (lb_cli_parse_float(optarg, 0.0f, 1e6f, &temp)) goto bad_value; break;
+        case OPT_TOP_P: if (lb_cli_parse_float(optarg, 0.0f, 1.0f, &top_p)) goto bad_value; break;
         case OPT_SEED: {
             char *end;
             errno = 0;
