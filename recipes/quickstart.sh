@@ -22,7 +22,8 @@ echo "== import llama2.c checkpoint -> GGUF"
 ./build/lowbit import "$DATA/stories260K/stories260K.bin" --tokenizer "$DATA/stories260K/tok512.bin" -o "$OUT/stories260K.gguf"
 ./build/lowbit inspect "$OUT/stories260K.gguf" | head -n 12
 echo "== generate (greedy, 120 tokens)"
-./build/lowbit run "$OUT/stories260K.gguf" -p "Once upon a time" -n 120 --temp 0
-echo
+text=$(./build/lowbit run "$OUT/stories260K.gguf" -p "Once upon a time" -n 120 --temp 0 2>"$OUT/run.log")
+printf 'Once upon a time%s\n' "$text"
+cat "$OUT/run.log"
 echo "== perplexity (ctx 256, 8 chunks of tinyshakespeare)"
 ./build/lowbit perplexity "$OUT/stories260K.gguf" --text "$DATA/text/tinyshakespeare.txt" --ctx 256 --chunks 8 | tail -n 1

@@ -136,6 +136,8 @@ int cmd_run(int argc, char **argv) {
     }
     double t_gen = now_s() - t0;
     fflush(stdout);   // no trailing newline: stdout is exactly the generated text
+    // on a terminal, start the timings on their own line
+    if (n_gen > 0 && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO)) fputc('\n', stderr);
     fprintf(stderr, "prompt: %zu tokens in %.3f s (%.1f tok/s); generated: %d tokens, decode %.1f tok/s (%d threads)\n",
             n_ids, t_prompt, t_prompt > 0 ? n_ids / t_prompt : 0.0, n_gen, t_gen > 0 ? n_decoded / t_gen : 0.0,
             (int)n_threads);
