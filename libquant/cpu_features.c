@@ -24,12 +24,13 @@ static lb_cpu_features detect(void) {
     f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpuid_f16c();
     f.avx512 = f.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    f.avx512vbmi_vnni = f.avx512 && __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vnni");
     f.amx = f.avx512 && cpuid_amx() &&
             __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vnni");
 #endif
     const char *cap = getenv("LOWBIT_SIMD");
-    if (cap && strcmp(cap, "scalar") == 0) f.avx2 = f.avx512 = f.amx = 0;
-    if (cap && strcmp(cap, "avx2") == 0) f.avx512 = f.amx = 0;
+    if (cap && strcmp(cap, "scalar") == 0) f.avx2 = f.avx512 = f.avx512vbmi_vnni = f.amx = 0;
+    if (cap && strcmp(cap, "avx2") == 0) f.avx512 = f.avx512vbmi_vnni = f.amx = 0;
     return f;
 }
 

@@ -45,6 +45,8 @@ static lb_type_traits g_traits[LB_TYPE_MAX_ID] = {
     [LB_TYPE_NVFP4]   = SIZES("nvfp4", 64, 36),
     [LB_TYPE_Q1_0]    = SIZES("q1_0", 128, 18),
     [LB_TYPE_Q2_0]    = SIZES("q2_0", 64, 18),
+    [LB_TYPE_Q2_0C]   = SIZES("q2_0c", 512, 130),   // lowbit native (docs/formats.md)
+    [LB_TYPE_STQ1_0]  = SIZES("stq1_0", 256, 42),   // lowbit native (docs/formats.md)
 };
 
 // Registration hook for kernel files: they call this from lb_types_init_kernels().

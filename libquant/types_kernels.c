@@ -4,6 +4,12 @@
 #include "cpu_features.h"
 #include "types_float.h"
 #include "q8_0.h"
+#include "q2_0c.h"
+#include "stq1_0.h"
+#include "q8_k.h"
+#include "q2_k.h"
+#include "tq1_0.h"
+#include "tq2_0.h"
 
 void lb_types_register(uint32_t type, lb_to_float_fn to_float, lb_from_float_fn from_float,
                        lb_vec_dot_fn vec_dot, uint32_t vec_dot_type);
@@ -25,4 +31,21 @@ void lb_types_init_kernels(void) {
                       PICK(lb_vec_dot_bf16_ref, lb_vec_dot_bf16_avx2, lb_vec_dot_bf16_avx512), LB_TYPE_BF16);
     lb_types_register(LB_TYPE_Q8_0, lb_q8_0_to_float, lb_q8_0_from_float,
                       PICK(lb_vec_dot_q8_0_ref, lb_vec_dot_q8_0_avx2, lb_vec_dot_q8_0_avx512), LB_TYPE_Q8_0);
+    // Q8_K is only an activation type (no vec_dot of its own); the 2-bit and ternary K-family
+    // types are multiplied with Q8_K activations, as ggml-cpu does
+    lb_types_register(LB_TYPE_Q8_K, lb_q8_K_to_float, lb_q8_K_from_float, NULL, LB_TYPE_Q8_K);
+    lb_types_register(LB_TYPE_Q2_K, lb_q2_K_to_float, lb_q2_K_from_float,
+                      PICK(lb_vec_dot_q2_K_q8_K_ref, lb_vec_dot_q2_K_q8_K_avx2, lb_vec_dot_q2_K_q8_K_avx512), LB_TYPE_Q8_K);
+    lb_types_register(LB_TYPE_TQ1_0, lb_tq1_0_to_float, lb_tq1_0_from_float,
+                      PICK(lb_vec_dot_tq1_0_q8_K_ref, lb_vec_dot_tq1_0_q8_K_avx2, lb_vec_dot_tq1_0_q8_K_avx512), LB_TYPE_Q8_K);
+    lb_types_register(LB_TYPE_TQ2_0, lb_tq2_0_to_float, lb_tq2_0_from_float,
+                      PICK(lb_vec_dot_tq2_0_q8_K_ref, lb_vec_dot_tq2_0_q8_K_avx2, lb_vec_dot_tq2_0_q8_K_avx512), LB_TYPE_Q8_K);
+    // lowbit's native types (docs/formats.md): Q8_K activations; their AVX-512 kernels need
+    // VBMI + VNNI on top of the avx512 set, otherwise the AVX2 kernels run
+    lb_types_register(LB_TYPE_Q2_0C, lb_q2_0c_to_float, lb_q2_0c_from_float,
+                      cpu->avx512vbmi_vnni ? lb_vec_dot_q2_0c_q8_K_avx512 : cpu->avx2 ? lb_vec_dot_q2_0c_q8_K_avx2
+                                                                          : lb_vec_dot_q2_0c_q8_K_ref, LB_TYPE_Q8_K);
+    lb_types_register(LB_TYPE_STQ1_0, lb_stq1_0_to_float, lb_stq1_0_from_float,
+                      cpu->avx512vbmi_vnni ? lb_vec_dot_stq1_0_q8_K_avx512 : cpu->avx2 ? lb_vec_dot_stq1_0_q8_K_avx2
+                                                                           : lb_vec_dot_stq1_0_q8_K_ref, LB_TYPE_Q8_K);
 }

@@ -1,0 +1,232 @@
+// stq1_0.c: STQ1_0 codebook, pack/unpack, RTN quantizer, and STQ1_0 x Q8_K dot products
+// (scalar, AVX2, AVX-512 VBMI+VNNI). Layout and rounding rules: stq1_0.h, docs/formats.md.
+#include "stq1_0.h"
+#include "q8_k.h"
+#include <math.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define LB_HAVE_X86 1
+#define TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define TARGET_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512vnni")))
+#else
+#define LB_HAVE_X86 0
+#endif
+
+// ----------------------------------------------------------------------------
+// codebook
+
+// qpack = CB[16*sign + code]; lane p = ((qpack >> 2p) & 3) - 1. Read as a table, the first
+// half (sign 0) is code = 4*z + r: z is the zero lane, the first nonzero lane is +1, and bit 0
+// / bit 1 of r make the second / third nonzero lane -1. The second half is the first negated.
+// lb_stq1_0_encode_group is that rule run backwards; tests check it against this table.
+const uint8_t lb_stq1_0_codebook[32] = {
+    0xA9, 0x89, 0x29, 0x09, 0xA6, 0x86, 0x26, 0x06, 0x9A, 0x92, 0x1A, 0x12, 0x6A, 0x62, 0x4A, 0x42,
+    0x01, 0x21, 0x81, 0xA1, 0x04, 0x24, 0x84, 0xA4, 0x10, 0x18, 0x90, 0x98, 0x40, 0x48, 0x60, 0x68,
+};
+
+int lb_stq1_0_encode_group(const int8_t l[4]) {
+    int z = -1, nnz = 0, nz[3];
+    for (int p = 0; p < 4; p++) {
+        if (l[p] == 0) { if (z >= 0) return -1; z = p; }
+        else if (l[p] == 1 || l[p] == -1) { if (nnz == 3) return -1; nz[nnz++] = p; }
+        else return -1;
+    }
+    if (z < 0 || nnz != 3) return -1;
+    const int s = l[nz[0]] < 0;   // the sign makes the first nonzero lane +1
+    const int r = ((s ? -l[nz[1]] : l[nz[1]]) < 0) | ((s ? -l[nz[2]] : l[nz[2]]) < 0) << 1;
+    return 16 * s + 4 * z + r;
+}
+
+// weight index of lane p of group g
+static inline int group_weight(int g, int p) { return (g / 16) * 64 + (g % 16) + 16 * p; }
+
+// ----------------------------------------------------------------------------
+// exact pack / unpack
+
+int lb_stq1_0_pack(block_stq1_0 *y, const int8_t lanes[256], uint16_t d_fp16) {
+    memset(y, 0, sizeof *y);
+    for (int g = 0; g < 64; g++) {
+        int8_t l[4];
+        for (int p = 0; p < 4; p++) l[p] = lanes[group_weight(g, p)];
+        const int idx = lb_stq1_0_encode_group(l);
+        if (idx < 0) return -1;
+        y->qs[g / 2] |= (uint8_t)((idx & 15) << (4 * (g % 2)));
+        y->sign[g / 8] |= (uint8_t)((idx >> 4) << (g % 8));
+    }
+    y->d = d_fp16;
+    return 0;
+}
+
+void lb_stq1_0_unpack(const block_stq1_0 *x, int8_t lanes[256], uint16_t *d_fp16) {
+    for (int g = 0; g < 64; g++) {
+        const int code = (x->qs[g / 2] >> (4 * (g % 2))) & 15, s = (x->sign[g / 8] >> (g % 8)) & 1;
+        const uint8_t q = lb_stq1_0_codebook[16 * s + code];
+        for (int p = 0; p < 4; p++) lanes[group_weight(g, p)] = (int8_t)(((q >> (2 * p)) & 3) - 1);
+    }
+    *d_fp16 = x->d;
+}
+
+// ----------------------------------------------------------------------------
+// dequantize / RTN quantize
+
+void lb_stq1_0_to_float(const void *vx, float *y, int64_t n) {
+    const block_stq1_0 *x = vx;
+    const int64_t nb = n / LB_QKSTQ;
+    int8_t lanes[LB_QKSTQ];
+    uint16_t dh;
+    for (int64_t b = 0; b < nb; b++) {
+        lb_stq1_0_unpack(&x[b], lanes, &dh);
+        const float d = lb_fp16_to_f32(dh);
+        for (int i = 0; i < LB_QKSTQ; i++) y[b * LB_QKSTQ + i] = (float)lanes[i] * d;   // exact: lane is -1/0/1
+    }
+}
+
+void lb_stq1_0_from_float(const float *x, void *vy, int64_t n) {
+    block_stq1_0 *y = vy;
+    const int64_t nb = n / LB_QKSTQ;
+    int8_t lanes[LB_QKSTQ];
+    for (int64_t b = 0; b < nb; b++) {
+        const float *xb = x + b * LB_QKSTQ;
+        double kept = 0.0;   // double: the mean of an on-grid block (192 copies of alpha) is exact
+        for (int g = 0; g < 64; g++) {
+            float mag[4];
+            int zp = 0;
+            for (int p = 0; p < 4; p++) {
+                const float v = xb[group_weight(g, p)];
+                mag[p] = v == v ? fabsf(v) : 0.0f;
+                if (mag[p] < mag[zp]) zp = p;   // strict: the lowest lane wins ties
+            }
+            for (int p = 0; p < 4; p++) {
+                const int w = group_weight(g, p);
+                if (p == zp) { lanes[w] = 0; continue; }
+                lanes[w] = xb[w] < 0.0f ? -1 : 1;
+                kept += mag[p];
+            }
+        }
+        double d = kept / 192.0;
+        if (!(d <= 65504.0)) d = 65504.0;   // also catches inf
+        lb_stq1_0_pack(&y[b], lanes, lb_f32_to_fp16((float)d));   // cannot fail: one 0 per group
+    }
+}
+
+// ----------------------------------------------------------------------------
+// dot products with Q8_K activations
+
+void lb_vec_dot_stq1_0_q8_K_ref(int64_t n, float *s, const void *vx, const void *vy) {
+    const block_stq1_0 *x = vx;
+    const block_q8_K *y = vy;
+    const int64_t nb = n / LB_QKSTQ;
+    int8_t lanes[LB_QKSTQ];
+    uint16_t dh;
+    double sum = 0.0;
+    for (int64_t b = 0; b < nb; b++) {
+        lb_stq1_0_unpack(&x[b], lanes, &dh);
+        int isum = 0;
+        for (int i = 0; i < LB_QKSTQ; i++) isum += lanes[i] * y[b].qs[i];
+        sum += (double)lb_fp16_to_f32(dh) * (double)y[b].d * (double)isum;
+    }
+    *s = (float)sum;
+}
+
+#if LB_HAVE_X86
+// Lane tables for sign 0, one 16-entry table per lane p (pshufb looks up within 128-bit
+// lanes, and a 64-weight chunk is exactly 4 slices of 16 weights, slice p = lane p).
+// Derived from lb_stq1_0_codebook[0..15]: L_p[code] = ((CB[code] >> 2p) & 3) - 1.
+static const int8_t lane_tab[4][16] = {
+    { 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+    { 1, 1, 1, 1, 0, 0, 0, 0, 1, -1, 1, -1, 1, -1, 1, -1 },
+    { 1, -1, 1, -1, 1, -1, 1, -1, 0, 0, 0, 0, 1, 1, -1, -1 },
+    { 1, 1, -1, -1, 1, 1, -1, -1, 1, 1, -1, -1, 0, 0, 0, 0 },
+};
+
+TARGET_AVX2 static inline float hsum256(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+// AVX2: per 64-weight chunk, 16 codes -> 16 bytes, broadcast to both 128-bit lanes, looked up
+// in the lane tables (lanes 0/1 in one register, 2/3 in the other); the group signs become a
+// +-1 byte mask. _mm256_sign_epi8 applies w in {-1,0,1} and the sign to the activations, so
+// only a byte sum remains (maddubs with ones).
+TARGET_AVX2 void lb_vec_dot_stq1_0_q8_K_avx2(int64_t n, float *s, const void *vx, const void *vy) {
+    const block_stq1_0 *x = vx;
+    const block_q8_K *y = vy;
+    const int64_t nb = n / LB_QKSTQ;
+    const __m256i t01 = _mm256_loadu2_m128i((const __m128i *)lane_tab[1], (const __m128i *)lane_tab[0]);
+    const __m256i t23 = _mm256_loadu2_m128i((const __m128i *)lane_tab[3], (const __m128i *)lane_tab[2]);
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                          0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m256i bit = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128,
+                                         1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+    const __m256i one8 = _mm256_set1_epi8(1);
+    const __m256i one16 = _mm256_set1_epi16(1);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i s16 = _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) {
+            const __m128i q = _mm_loadl_epi64((const __m128i *)(x[b].qs + 8 * c));
+            const __m128i nib = _mm_unpacklo_epi8(_mm_and_si128(q, m4), _mm_and_si128(_mm_srli_epi16(q, 4), m4));
+            const __m256i idx = _mm256_broadcastsi128_si256(nib);
+            const __m256i w01 = _mm256_shuffle_epi8(t01, idx), w23 = _mm256_shuffle_epi8(t23, idx);
+            uint16_t sg;
+            memcpy(&sg, x[b].sign + 2 * c, 2);
+            const __m256i sb = _mm256_shuffle_epi8(_mm256_set1_epi16((short)sg), pick);
+            const __m256i sgn = _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_and_si256(sb, bit), bit), one8);   // -1 / +1
+            const __m256i a01 = _mm256_loadu_si256((const __m256i *)(y[b].qs + 64 * c));
+            const __m256i a23 = _mm256_loadu_si256((const __m256i *)(y[b].qs + 64 * c + 32));
+            const __m256i p01 = _mm256_sign_epi8(a01, _mm256_sign_epi8(w01, sgn));
+            const __m256i p23 = _mm256_sign_epi8(a23, _mm256_sign_epi8(w23, sgn));
+            // |product| <= 127, 16 products per int16 lane per block: <= 2032
+            s16 = _mm256_add_epi16(s16, _mm256_add_epi16(_mm256_maddubs_epi16(one8, p01), _mm256_maddubs_epi16(one8, p23)));
+        }
+        const __m256 d = _mm256_set1_ps(lb_fp16_to_f32(x[b].d) * y[b].d);
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_madd_epi16(s16, one16)), acc);
+    }
+    *s = hsum256(acc);
+}
+
+// AVX-512: vpmultishiftqb spreads the chunk's 16 nibbles (one qword) over 4 slices, pshufb
+// maps them to u = lane + 1 in {0,1,2} (unsigned, as vpdpbusd wants), groups with sign 1 take
+// 2 - u (= -lane + 1) under a byte mask, and the +1 bias is paid back once per block with
+// bsums (sum u*a - sum a).
+TARGET_AVX512 void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) {
+    const block_stq1_0 *x = vx;
+    const block_q8_K *y = vy;
+    const int64_t nb = n / LB_QKSTQ;
+    static const uint8_t ctrl_bytes[64] = {   // output byte 16p+m: nibble m = bits 4m.. of the qword
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
+        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
+    };
+    const __m512i ctrl = _mm512_loadu_si512(ctrl_bytes);
+    const __m512i tab = _mm512_add_epi8(_mm512_loadu_si512(lane_tab), _mm512_set1_epi8(1));   // u = lane + 1
+    const __m512i m4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(2);
+    const __m256i mone = _mm256_set1_epi16(-1);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        uint64_t sg, q[4];
+        memcpy(&sg, x[b].sign, 8);
+        memcpy(q, x[b].qs, 32);
+        __m512i acc = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y[b].bsums), mone));
+        for (int c = 0; c < 4; c++) {
+            const __m512i nib = _mm512_and_si512(_mm512_multishift_epi64_epi8(ctrl, _mm512_set1_epi64((long long)q[c])), m4);
+            const __m512i u0 = _mm512_shuffle_epi8(tab, nib);
+            // sign bit of group m -> byte mask bit 16p + m for all four slices
+            const __mmask64 k = _cvtu64_mask64(((sg >> (16 * c)) & 0xFFFF) * 0x0001000100010001ull);
+            const __m512i u = _mm512_mask_sub_epi8(u0, k, two, u0);
+            acc = _mm512_dpbusd_epi32(acc, u, _mm512_loadu_si512(y[b].qs + 64 * c));
+        }
+        const __m512 d = _mm512_set1_ps(lb_fp16_to_f32(x[b].d) * y[b].d);
+        if (b & 1) acc1 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(acc), acc1);
+        else       acc0 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(acc), acc0);
+    }
+    *s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+#else
+void lb_vec_dot_stq1_0_q8_K_avx2(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_stq1_0_q8_K_ref(n, s, x, y); }
+void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_stq1_0_q8_K_ref(n, s, x, y); }
+#endif
