@@ -1,3 +1,5 @@
 // train.h: libtrain, the training engine (forward/backward per op, losses, AdamW, loop).
-// Filled by the libtrain issue; for now only the ops the foundation needs.
+// Umbrella header: include this to get all of it.
 #pragma once
+#include "ops.h"
+#include "train_model.h"

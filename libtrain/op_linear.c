@@ -1,0 +1,63 @@
+// op_linear.c: out = inp W^T + b with W (OC,IC) row-major, the way GGUF stores a weight
+// (ne[0] = IC is the row length). Each product is cblas_sgemm; big ones are split into one
+// column/row slice per OpenMP thread, each slice a single-threaded sgemm (the model sets
+// OpenBLAS to 1 thread, as runtime/matmul.c does: OpenBLAS's own pthread pool fighting
+// OpenMP's threads for 2 cores cost ~30% of a step in sched_yield). Slices partition the
+// output, so there are no races, and each output element is one sgemm dot product whatever
+// the thread count.
+#include "ops.h"
+#include <cblas.h>
+#include <omp.h>
+
+#define LINEAR_PARALLEL_FLOPS 4e6   // below this, one sgemm call
+
+// [lo, hi) of n split into parts slices, slice i; boundaries on multiples of 16
+static void slice(int n, int parts, int i, int *lo, int *hi) {
+    const int step = ((n + parts - 1) / parts + 15) / 16 * 16;
+    *lo = i * step < n ? i * step : n;
+    *hi = (i + 1) * step < n ? (i + 1) * step : n;
+}
+
+void linear_forward(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
+    // out (N,OC) = inp (N,IC) . W^T (IC,OC); thread slices are column ranges of out (rows of W)
+    #pragma omp parallel if ((double)N * IC * OC >= LINEAR_PARALLEL_FLOPS)
+    {
+        int lo, hi;
+        slice(OC, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        if (hi > lo)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, hi - lo, IC, 1.0f, inp, IC, w + (size_t)lo * IC, IC,
+                        0.0f, out + lo, OC);
+    }
+    if (bias) {
+        #pragma omp parallel for if ((size_t)N * OC >= 65536)
+        for (int n = 0; n < N; n++)
+            for (int o = 0; o < OC; o++) out[(size_t)n * OC + o] += bias[o];
+    }
+}
+
+void linear_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
+                     int N, int IC, int OC) {
+    #pragma omp parallel if ((double)N * IC * OC >= LINEAR_PARALLEL_FLOPS)
+    {
+        const int parts = omp_get_num_threads(), id = omp_get_thread_num();
+        int lo, hi;
+        // dinp (N,IC) += dout (N,OC) . W (OC,IC): slices are column ranges of dinp
+        slice(IC, parts, id, &lo, &hi);
+        if (dinp && hi > lo)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, hi - lo, OC, 1.0f, dout, OC, w + lo, IC, 1.0f,
+                        dinp + lo, IC);
+        // dW (OC,IC) += dout^T (OC,N) . inp (N,IC): slices are row ranges of dW
+        slice(OC, parts, id, &lo, &hi);
+        if (dw && hi > lo)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, IC, N, 1.0f, dout + lo, OC, inp, IC, 1.0f,
+                        dw + (size_t)lo * IC, IC);
+    }
+    if (dbias) {
+        #pragma omp parallel for if ((size_t)N * OC >= 65536)
+        for (int o = 0; o < OC; o++) {
+            float s = 0.0f;
+            for (int n = 0; n < N; n++) s += dout[(size_t)n * OC + o];
+            dbias[o] += s;
+        }
+    }
+}
