@@ -56,6 +56,9 @@ struct lb_runtime {
     float *act;             // the allocation behind run_state's activations
     run_state s;
     lb_matmul_ctx mm;
+    lb_observer_fn observer;   // calibration hook, NULL normally
+    void *observer_user;
+    int last_layer;            // forward passes stop after this layer (n_layer - 1 normally)
 };
 
 // ----------------------------------------------------------------------------
@@ -147,6 +150,7 @@ lb_runtime *lb_runtime_build_hp(const lb_model *m, const lb_hparams *hp, const c
     rt->n_ctx = n_ctx;
     rt->n_threads = n_threads;
     rt->n_batch = n_ctx < LB_MAX_BATCH ? n_ctx : LB_MAX_BATCH;
+    rt->last_layer = hp->n_layer - 1;
     rt->q_dim = hp->n_head * hp->head_dim;
     rt->kv_dim = hp->n_head_kv * hp->head_dim;
     const int L = hp->n_layer, E = hp->n_embd, HD = hp->head_dim;
@@ -240,6 +244,12 @@ lb_runtime *lb_runtime_build(const lb_model *m, int n_ctx, int n_threads, lb_err
 }
 
 const lb_hparams *lb_runtime_hparams(const lb_runtime *rt) { return &rt->hp; }
+
+void lb_runtime_set_observer(lb_runtime *rt, lb_observer_fn fn, void *user, int last_layer) {
+    rt->observer = fn;
+    rt->observer_user = fn ? user : NULL;
+    rt->last_layer = fn && last_layer >= 0 && last_layer < rt->hp.n_layer ? last_layer : rt->hp.n_layer - 1;
+}
 int lb_runtime_n_ctx(const lb_runtime *rt) { return rt->n_ctx; }
 
 // ----------------------------------------------------------------------------
@@ -349,11 +359,15 @@ static int forward_batch(lb_runtime *rt, const int32_t *tokens, int nb, int pos,
         et->to_float((const char *)rt->tok_embd->data + (size_t)tokens[t] * erow, s->x + (size_t)t * E, E);
     for (int t = 0; t < nb; t++) rope_table(s->rope + (size_t)t * HD, pos + t, HD, hp->rope_base);
 
-    for (int l = 0; l < hp->n_layer; l++) {
+    // observe(site, x, dim): hand one matmul input to the calibration observer, if any
+    #define OBSERVE(site, x, dim) \
+        do { if (rt->observer) rt->observer(rt->observer_user, l, site, x, nb, dim); } while (0)
+    for (int l = 0; l <= rt->last_layer; l++) {
         const layer_weights *w = &rt->layers[l];
 
         // --- attention block ---
         for (int t = 0; t < nb; t++) rmsnorm(s->xb + (size_t)t * E, s->x + (size_t)t * E, w->attn_norm, E, hp->norm_eps);
+        OBSERVE(LB_OBS_ATTN_IN, s->xb, E);
         if (lb_matmul(&rt->mm, s->q, qd, s->xb, nb, w->wq, err)) return -1;
         if (lb_matmul(&rt->mm, s->k, kvd, s->xb, nb, w->wk, err)) return -1;
         if (lb_matmul(&rt->mm, s->v, kvd, s->xb, nb, w->wv, err)) return -1;
@@ -378,17 +392,21 @@ static int forward_batch(lb_runtime *rt, const int32_t *tokens, int nb, int pos,
         memcpy(kc, s->k, (size_t)nb * kvd * sizeof(float));
         memcpy(vc, s->v, (size_t)nb * kvd * sizeof(float));
         attention(rt, l, nb, pos);
+        OBSERVE(LB_OBS_ATTN_OUT, s->att, qd);
         if (lb_matmul(&rt->mm, s->xb, E, s->att, nb, w->wo, err)) return -1;
         for (size_t i = 0; i < (size_t)nb * E; i++) s->x[i] += s->xb[i];
 
         // --- feed-forward block: down(silu(gate(x)) * up(x)) ---
         for (int t = 0; t < nb; t++) rmsnorm(s->xb + (size_t)t * E, s->x + (size_t)t * E, w->ffn_norm, E, hp->norm_eps);
+        OBSERVE(LB_OBS_FFN_IN, s->xb, E);
         if (lb_matmul(&rt->mm, s->hb, FF, s->xb, nb, w->w_gate, err)) return -1;
         if (lb_matmul(&rt->mm, s->hb2, FF, s->xb, nb, w->w_up, err)) return -1;
         for (size_t i = 0; i < (size_t)nb * FF; i++) s->hb[i] = silu(s->hb[i]) * s->hb2[i];
+        OBSERVE(LB_OBS_FFN_ACT, s->hb, FF);
         if (lb_matmul(&rt->mm, s->xb, E, s->hb, nb, w->w_down, err)) return -1;
         for (size_t i = 0; i < (size_t)nb * E; i++) s->x[i] += s->xb[i];
     }
+    #undef OBSERVE
     return 0;
 }
 
@@ -402,6 +420,8 @@ int lb_runtime_eval(lb_runtime *rt, const int32_t *tokens, int n, int pos, float
     if ((int64_t)pos + n > rt->n_ctx)
         return lb_fail(err, "%s: %d tokens at position %d exceed the context of %d", rt->what, n, pos, rt->n_ctx);
     if (n_logits > 0 && !logits_out) return lb_fail(err, "%s: eval: no logits buffer", rt->what);
+    if (n_logits > 0 && rt->last_layer < hp->n_layer - 1)
+        return lb_fail(err, "%s: eval: logits wanted from a pass that stops after layer %d", rt->what, rt->last_layer);
     for (int i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= hp->n_vocab)
             return lb_fail(err, "%s: token id %d out of range (vocab %d)", rt->what, tokens[i], hp->n_vocab);

@@ -26,3 +26,24 @@ int lb_runtime_n_ctx(const lb_runtime *rt);
 // logits only, n = every position, 0 = none. Returns 0 or -1.
 int lb_runtime_eval(lb_runtime *rt, const int32_t *tokens, int n, int pos, float *logits_out, int n_logits,
                     lb_err *err);
+
+// --- observing the inputs of the linear layers (calibration, runtime/calib.h) ---------------
+// Each weight matmul's input is one of four activations per layer; the observer sees each
+// once per batch, before the matmuls that read it. Unset (the default), nothing is called.
+typedef enum lb_obs_site {
+    LB_OBS_ATTN_IN = 0,   // rmsnorm(x) * attn_norm: input of attn_q, attn_k, attn_v   (n_embd)
+    LB_OBS_ATTN_OUT,      // attention output, heads side by side: input of attn_output (q_dim)
+    LB_OBS_FFN_IN,        // rmsnorm(x) * ffn_norm: input of ffn_gate, ffn_up          (n_embd)
+    LB_OBS_FFN_ACT,       // silu(gate) * up: input of ffn_down                         (n_ff)
+    LB_OBS_N_SITES
+} lb_obs_site;
+
+// x: n_rows activation rows of dim floats each (row-major). Called on the calling thread,
+// outside any parallel region, so the observer may use OpenMP itself.
+typedef void (*lb_observer_fn)(void *user, int layer, lb_obs_site site, const float *x, int n_rows, int dim);
+
+// Install (fn != NULL) or remove (fn == NULL) the observer. last_layer >= 0 ends every
+// forward pass after that layer (calibrating the first layers need not run the rest); such
+// a pass produces no logits, so lb_runtime_eval must then be called with n_logits = 0.
+// last_layer < 0: all layers.
+void lb_runtime_set_observer(lb_runtime *rt, lb_observer_fn fn, void *user, int last_layer);

@@ -80,6 +80,33 @@ uint32_t lb_matmul_activation_type(const lb_tensor *w) {
     return tr ? tr->vec_dot_type : LB_TYPE_F32;
 }
 
+// --- prefill policy for weights with block-quantized activations ---------------------
+// sgemm on dequantized tiles (activations rounded through the vec_dot_type first, so both
+// paths see the same values) or one vec_dot per (row, token). Chosen per type by measured
+// prefill speed on the 125M benchmark model (tests/bench/bench_quant.sh); vec_dot where it
+// wins or where bit-level agreement with llama.cpp matters (Q8_0, see lb_matmul).
+// LOWBIT_PREFILL=sgemm or =vecdot forces one path for every such type (benchmarking).
+
+static int prefill_policy(void) {   // 0: per type, 1: always sgemm, 2: always vec_dot
+    static int policy = -1;
+    int p = __atomic_load_n(&policy, __ATOMIC_ACQUIRE);
+    if (p < 0) {
+        const char *env = getenv("LOWBIT_PREFILL");
+        p = env && !strcmp(env, "sgemm") ? 1 : env && !strcmp(env, "vecdot") ? 2 : 0;
+        __atomic_store_n(&policy, p, __ATOMIC_RELEASE);
+    }
+    return p;
+}
+
+static int prefill_sgemm(uint32_t type) {
+    const int p = prefill_policy();
+    if (p) return p == 1 && type != LB_TYPE_Q8_0;
+    switch (type) {
+    case LB_TYPE_Q2_K: case LB_TYPE_TQ1_0: case LB_TYPE_TQ2_0: case LB_TYPE_Q2_0C: case LB_TYPE_STQ1_0: return 1;
+    default: return 0;
+    }
+}
+
 // --- decode path: one vec_dot per (row, token) -------------------------------
 static void matmul_vec_dot(lb_matmul_ctx *c, float *out, int64_t ldo, const void *xq, size_t x_row_bytes, int n,
                            const lb_tensor *w, lb_vec_dot_fn dot) {
@@ -93,7 +120,7 @@ static void matmul_vec_dot(lb_matmul_ctx *c, float *out, int64_t ldo, const void
     const int parallel = (double)M * (double)K * (double)n >= LB_MATMUL_PARALLEL_MIN;
     #pragma omp parallel for num_threads(c->n_threads) schedule(dynamic, 16) if (parallel)
     for (int64_t r = 0; r < M; r++) {
-        const void *wrow = wdata + (size_t)r * w_row_bytes;
+        const char *wrow = wdata + (size_t)r * w_row_bytes;
         for (int t = 0; t < n; t++) dot(K, &out[t * ldo + r], wrow, xbytes + (size_t)t * x_row_bytes);
     }
 }
@@ -136,13 +163,15 @@ int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, 
     // the kernel for (weight type, activation type): the registered one, or f16 x f32
     const lb_vec_dot_fn dot = act_type == tr->vec_dot_type ? tr->vec_dot : lb_vec_dot_f16_f32_best();
     const size_t x_row_bytes = lb_row_size(act_type, K);
-    // sgemm only for float activations (f32/f16/bf16). Block-quantized activations (q8_0,
-    // later q8_K) go through vec_dot even for batches: its per-block integer sums are what
-    // llama.cpp computes in every path, while float sgemm on dequantized values differs in
-    // the last bits, enough to flip the rounding of later activations to the next q8 code.
-    // Measured on a tiny Q8_0 llama: with sgemm, 1e-2 of max|logit| off llama.cpp (and off
-    // our own decode); with vec_dot, 3e-7.
-    const int sgemm = n >= LB_MATMUL_SGEMM_MIN_N && vt->blck_size == 1 && tr->to_float && vt->to_float;
+    // sgemm for float activations (f32/f16/bf16). Block-quantized activations (q8_0, q8_K) go
+    // through vec_dot for Q8_0 weights: its per-block integer sums are what llama.cpp computes in
+    // every path, while float sgemm on dequantized values differs in the last bits, enough to
+    // flip the rounding of later activations to the next q8 code. Measured on a tiny Q8_0
+    // llama: with sgemm, 1e-2 of max|logit| off llama.cpp (and off our own decode); with
+    // vec_dot, 3e-7. The low-bit types may take the sgemm path anyway (prefill_sgemm above):
+    // there the weights' own rounding dwarfs such flips, and sgemm is several times faster.
+    const int sgemm = n >= LB_MATMUL_SGEMM_MIN_N && tr->to_float && vt->to_float &&
+                      (vt->blck_size == 1 || prefill_sgemm(w->type));
 
     // activations -> activation type, once per call (not once per weight row)
     const float *xf = x;

@@ -9,7 +9,10 @@
 //  - many rows (prefill) with float activations (f32/f16/bf16): weight tiles of
 //    LB_MATMUL_TILE rows are dequantized to f32 and multiplied with OpenBLAS sgemm
 //    (single-threaded per tile; tiles split across threads). F32 weights are read in place.
-//    Block-quantized activations (q8_0) always use vec_dot, see matmul.c.
+//    Block-quantized activations: Q8_0 weights always use vec_dot (bit-level agreement with
+//    llama.cpp, see matmul.c); the low-bit types (Q2_K, TQ1_0, TQ2_0, Q2_0C, STQ1_0, all with
+//    Q8_K activations) take the sgemm path with the activations rounded through Q8_K first,
+//    so both paths multiply the same values (LOWBIT_PREFILL=sgemm|vecdot overrides).
 // Tile boundaries and per-row work do not depend on the thread count, so results are
 // bitwise identical for any number of threads.
 #pragma once
