@@ -18,6 +18,7 @@ static const lb_command commands[] = {
     {"logits", cmd_logits, "dump raw logits for a token sequence (validation against other runtimes)"},
     {"quantize", cmd_quantize, "post-training quantization: q8_0, q2_k, tq1_0, tq2_0, q2_0c, stq1_0 (rtn or gptq)"},
     {"tokenize", cmd_tokenize, "tokenize text files into an HDF5 token store (train/val split) for training"},
+    {"train", cmd_train, "pretrain or quantization-aware-train a model from a YAML config (configs/)"},
 };
 
 int lb_cli_error(const char *fmt, ...) {

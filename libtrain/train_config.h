@@ -1,0 +1,70 @@
+// train_config.h: the `lowbit train` YAML config, parsed by libcyaml against a schema.
+// Every key is checked: an unknown key or a value of the wrong type is an error that names it
+// ("cfg.yaml: unknown key 'optimizer.lerning_rate'"). Optional numbers whose 0 is meaningful
+// are pointers (NULL = absent, the default applies); lb_train_config_load fills the resolved
+// values into the plain fields below so the trainer never sees a NULL.
+// configs/*.yaml are commented examples of every key.
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include "lb_error.h"
+
+typedef struct lb_cfg_random {       // model.random: a freshly initialized model
+    char *arch;                      // llama | qwen2 | qwen3 | hunyuan-dense
+    int dim, layers, heads, kv_heads, ffn, vocab, ctx;   // vocab 0: the token store's n_vocab
+    float *norm_eps, *rope_base;
+    char *tied;                      // true | false (default true)
+} lb_cfg_random;
+
+typedef struct lb_cfg_quant {        // qat.attn / qat.ffn
+    char *quantizer;                 // seq2 | seq_ternary | absmean | sherry | lsq3 | lsq4 | none
+    char *group;                     // row | 256 | 512 (default row)
+    char *format;                    // none | q2_0c | q2_k | tq1_0 | tq2_0 | stq1_0 (format-exact forward)
+} lb_cfg_quant;
+
+typedef struct lb_cfg_model { char *init, *tokenizer; lb_cfg_random *random; } lb_cfg_model;
+typedef struct lb_cfg_data { char *tokens; int seq_len, batch; int *grad_accum; } lb_cfg_data;
+typedef struct lb_cfg_optim {
+    float lr; float *scale_lr, *weight_decay, *scale_weight_decay, *eps, *clip;
+    float *betas; unsigned betas_count;
+} lb_cfg_optim;
+typedef struct lb_cfg_sched { char *kind; int *warmup; int steps; int *decay_steps; float *min_ratio; } lb_cfg_sched;
+typedef struct lb_cfg_qat { lb_cfg_quant *attn, *ffn; char *arenas; } lb_cfg_qat;   // arenas: true | false
+typedef struct lb_cfg_ckpt { char *dir; int *every, *keep; } lb_cfg_ckpt;
+typedef struct lb_cfg_log { char *jsonl; int *every; } lb_cfg_log;
+typedef struct lb_cfg_eval { int *every, *batches; } lb_cfg_eval;
+typedef struct lb_cfg_guard { float *spike_factor; int *warmup; } lb_cfg_guard;
+
+typedef struct lb_train_config {
+    lb_cfg_model model;
+    lb_cfg_data data;
+    lb_cfg_optim optimizer;
+    lb_cfg_sched schedule;
+    lb_cfg_qat *qat;            // absent: no quantization (pretraining)
+    lb_cfg_ckpt *checkpoint;
+    lb_cfg_log *log;
+    lb_cfg_eval *eval;
+    int64_t *seed;
+    int *threads;
+    lb_cfg_guard *guard;
+} lb_train_config;
+
+// resolved values (defaults applied, names validated)
+typedef struct lb_train_settings {
+    int grad_accum;
+    float lr, scale_lr, weight_decay, scale_weight_decay, beta1, beta2, eps, clip;
+    int sched_kind, warmup, steps, decay_steps; float min_ratio;
+    int qat_grid[2], qat_group[2]; uint32_t qat_format[2];  // [0] attn, [1] ffn; grid -1 = FP
+    bool arenas;
+    int tied;                        // model.random.tied resolved
+    const char *ckpt_dir; int ckpt_every, ckpt_keep;
+    const char *log_path; int log_every;
+    int eval_every, eval_batches;
+    uint64_t seed;
+    int threads;
+    float spike_factor; int guard_warmup;
+} lb_train_settings;
+
+// Parse PATH (its text is returned in *text, malloc'd, for the checkpoint). 0 or -1 (err).
+int lb_train_config_load(lb_train_config **cfg, lb_train_settings *s, char **text, const char *path, lb_err *err);
+void lb_train_config_free(lb_train_config *cfg);
