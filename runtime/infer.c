@@ -368,9 +368,12 @@ static int forward_batch(lb_runtime *rt, const int32_t *tokens, int nb, int pos,
         // --- attention block ---
         for (int t = 0; t < nb; t++) rmsnorm(s->xb + (size_t)t * E, s->x + (size_t)t * E, w->attn_norm, E, hp->norm_eps);
         OBSERVE(LB_OBS_ATTN_IN, s->xb, E);
-        if (lb_matmul(&rt->mm, s->q, qd, s->xb, nb, w->wq, err)) return -1;
-        if (lb_matmul(&rt->mm, s->k, kvd, s->xb, nb, w->wk, err)) return -1;
-        if (lb_matmul(&rt->mm, s->v, kvd, s->xb, nb, w->wv, err)) return -1;
+        {   // q, k, v share their input: one activation conversion, one parallel region (decode)
+            float *outs[3] = {s->q, s->k, s->v};
+            const int64_t ldos[3] = {qd, kvd, kvd};
+            const lb_tensor *ws[3] = {w->wq, w->wk, w->wv};
+            if (lb_matmul_multi(&rt->mm, 3, outs, ldos, s->xb, nb, ws, err)) return -1;
+        }
         if (w->bq) {
             add_bias(s->q, w->bq, nb, qd);
             add_bias(s->k, w->bk, nb, kvd);
@@ -399,8 +402,12 @@ static int forward_batch(lb_runtime *rt, const int32_t *tokens, int nb, int pos,
         // --- feed-forward block: down(silu(gate(x)) * up(x)) ---
         for (int t = 0; t < nb; t++) rmsnorm(s->xb + (size_t)t * E, s->x + (size_t)t * E, w->ffn_norm, E, hp->norm_eps);
         OBSERVE(LB_OBS_FFN_IN, s->xb, E);
-        if (lb_matmul(&rt->mm, s->hb, FF, s->xb, nb, w->w_gate, err)) return -1;
-        if (lb_matmul(&rt->mm, s->hb2, FF, s->xb, nb, w->w_up, err)) return -1;
+        {   // gate and up share their input, like q/k/v
+            float *outs[2] = {s->hb, s->hb2};
+            const int64_t ldos[2] = {FF, FF};
+            const lb_tensor *ws[2] = {w->w_gate, w->w_up};
+            if (lb_matmul_multi(&rt->mm, 2, outs, ldos, s->xb, nb, ws, err)) return -1;
+        }
         for (size_t i = 0; i < (size_t)nb * FF; i++) s->hb[i] = silu(s->hb[i]) * s->hb2[i];
         OBSERVE(LB_OBS_FFN_ACT, s->hb, FF);
         if (lb_matmul(&rt->mm, s->xb, E, s->hb, nb, w->w_down, err)) return -1;

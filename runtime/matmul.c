@@ -108,21 +108,43 @@ static int prefill_sgemm(uint32_t type) {
 }
 
 // --- decode path: one vec_dot per (row, token) -------------------------------
+#define LB_MATMUL_CHUNK 16   // weight rows per dynamically scheduled task
+
+// Small chunks handed out dynamically: a thread that the OS preempts (busy machine) delays
+// only its current chunk, not a fixed half of the matrix. A job is one weight's rows; several
+// jobs (lb_matmul_multi) share one parallel region, their chunks numbered one after another.
+typedef struct vec_dot_job {
+    float *out; int64_t ldo; const lb_tensor *w; lb_vec_dot_fn dot; int64_t first_chunk;
+} vec_dot_job;
+
+static void matmul_vec_dot_jobs(lb_matmul_ctx *c, const vec_dot_job *jobs, int n_jobs, const void *xq,
+                                size_t x_row_bytes, int n) {
+    const int64_t n_chunks = jobs[n_jobs - 1].first_chunk + (jobs[n_jobs - 1].w->ne[1] + LB_MATMUL_CHUNK - 1) / LB_MATMUL_CHUNK;
+    double work = 0;
+    for (int j = 0; j < n_jobs; j++) work += (double)jobs[j].w->ne[0] * (double)jobs[j].w->ne[1] * n;
+    // tiny matrices stay on one thread, where a fork/join would cost more than the work
+    const int parallel = work >= LB_MATMUL_PARALLEL_MIN && c->n_threads > 1;
+    const char *xbytes = xq;
+    #pragma omp parallel for num_threads(c->n_threads) schedule(dynamic, 1) if (parallel)
+    for (int64_t ci = 0; ci < n_chunks; ci++) {
+        int j = 0;
+        while (j + 1 < n_jobs && jobs[j + 1].first_chunk <= ci) j++;
+        const vec_dot_job *jb = &jobs[j];
+        const int64_t K = jb->w->ne[0], M = jb->w->ne[1];
+        const size_t w_row_bytes = lb_row_size(jb->w->type, K);
+        const int64_t r0 = (ci - jb->first_chunk) * LB_MATMUL_CHUNK;
+        const int64_t r1 = r0 + LB_MATMUL_CHUNK < M ? r0 + LB_MATMUL_CHUNK : M;
+        for (int64_t r = r0; r < r1; r++) {
+            const char *wrow = (const char *)jb->w->data + (size_t)r * w_row_bytes;
+            for (int t = 0; t < n; t++) jb->dot(K, &jb->out[t * jb->ldo + r], wrow, xbytes + (size_t)t * x_row_bytes);
+        }
+    }
+}
+
 static void matmul_vec_dot(lb_matmul_ctx *c, float *out, int64_t ldo, const void *xq, size_t x_row_bytes, int n,
                            const lb_tensor *w, lb_vec_dot_fn dot) {
-    const int64_t K = w->ne[0], M = w->ne[1];
-    const size_t w_row_bytes = lb_row_size(w->type, K);
-    const char *wdata = w->data;
-    const char *xbytes = xq;
-    // Small chunks handed out dynamically: a thread that the OS preempts (busy machine)
-    // delays only its current chunk, not a fixed half of the matrix. Tiny matrices stay on
-    // one thread, where a fork/join would cost more than the work.
-    const int parallel = (double)M * (double)K * (double)n >= LB_MATMUL_PARALLEL_MIN;
-    #pragma omp parallel for num_threads(c->n_threads) schedule(dynamic, 16) if (parallel)
-    for (int64_t r = 0; r < M; r++) {
-        const char *wrow = wdata + (size_t)r * w_row_bytes;
-        for (int t = 0; t < n; t++) dot(K, &out[t * ldo + r], wrow, xbytes + (size_t)t * x_row_bytes);
-    }
+    const vec_dot_job job = {out, ldo, w, dot, 0};
+    matmul_vec_dot_jobs(c, &job, 1, xq, x_row_bytes, n);
 }
 
 // --- prefill path: dequantized tiles x sgemm ---------------------------------
@@ -187,5 +209,39 @@ int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, 
     }
     if (sgemm) matmul_sgemm(c, out, ldo, xf, n, w, tr);
     else matmul_vec_dot(c, out, ldo, xq, x_row_bytes, n, w, dot);
+    return 0;
+}
+
+// --- several weights, one input ------------------------------------------------
+int lb_matmul_multi(lb_matmul_ctx *c, int n_w, float *const *outs, const int64_t *ldos, const float *x, int n,
+                    const lb_tensor *const *ws, lb_err *err) {
+    if (n_w < 1 || n_w > LB_MATMUL_MAX_MULTI) return lb_fail(err, "matmul: %d weights in one call", n_w);
+    // fused only where it is exactly the separate calls' arithmetic: vec_dot path, one
+    // activation type and row length (so one conversion of x serves every weight)
+    const uint32_t act_type = lb_matmul_activation_type(ws[0]);
+    const int64_t K = ws[0]->ne[0];
+    int fuse = n < LB_MATMUL_SGEMM_MIN_N && n >= 1 && n <= c->max_n && K <= c->max_k;
+    vec_dot_job jobs[LB_MATMUL_MAX_MULTI];
+    int64_t chunk = 0;
+    for (int i = 0; i < n_w && fuse; i++) {
+        const lb_type_traits *tr = lb_type_get(ws[i]->type);
+        fuse = tr && tr->vec_dot && ws[i]->ne[0] == K && lb_matmul_activation_type(ws[i]) == act_type;
+        if (!fuse) break;
+        jobs[i] = (vec_dot_job){outs[i], ldos[i], ws[i], act_type == tr->vec_dot_type ? tr->vec_dot : lb_vec_dot_f16_f32_best(), chunk};
+        chunk += (ws[i]->ne[1] + LB_MATMUL_CHUNK - 1) / LB_MATMUL_CHUNK;
+    }
+    const lb_type_traits *vt = lb_type_get(act_type);
+    if (!fuse || !vt || !vt->from_float) {
+        for (int i = 0; i < n_w; i++)
+            if (lb_matmul(c, outs[i], ldos[i], x, n, ws[i], err)) return -1;
+        return 0;
+    }
+    const size_t x_row_bytes = lb_row_size(act_type, K);
+    const void *xq = x;
+    if (act_type != LB_TYPE_F32) {
+        for (int t = 0; t < n; t++) vt->from_float(x + (size_t)t * K, (char *)c->xq + (size_t)t * x_row_bytes, K);
+        xq = c->xq;
+    }
+    matmul_vec_dot_jobs(c, jobs, n_w, xq, x_row_bytes, n);
     return 0;
 }

@@ -51,3 +51,13 @@ uint32_t lb_matmul_activation_type(const lb_tensor *w);
 
 // out[t*ldo + r] = dot(W row r, x row t) for t < n, r < W->ne[1]; x is n rows of W->ne[0] floats.
 int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, const lb_tensor *w, lb_err *err);
+
+// Several weights applied to the SAME input (q/k/v, gate/up): outs[i][t*ldos[i] + r] =
+// dot(ws[i] row r, x row t). Results are bitwise those of n_w lb_matmul calls. On the decode
+// path (vec_dot) with one shared activation type, the activations are converted once and all
+// rows of all weights are split across threads in ONE parallel region: a decode step then
+// pays one fork/join for q/k/v instead of three (and one for gate/up instead of two), which
+// is what costs most on a loaded machine, where each join waits for a descheduled thread.
+#define LB_MATMUL_MAX_MULTI 4
+int lb_matmul_multi(lb_matmul_ctx *c, int n_w, float *const *outs, const int64_t *ldos, const float *x, int n,
+                    const lb_tensor *const *ws, lb_err *err);

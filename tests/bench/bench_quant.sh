@@ -21,8 +21,18 @@
 #                    /tmp/llama-build/bin). Built OUTSIDE this repository from the llama.cpp source
 #                    the pinned npm package ships (see bench_runtime.sh's header). Without them only
 #                    lowbit's numbers are printed.
+#   OMP_WAIT_POLICY  for both programs' OpenMP threads; default here PASSIVE (idle threads sleep at once).
+#                libgomp's own default spins ~300k iterations after every parallel region: on an
+#                idle machine that should save a futex wake per region (not measured: this box was
+#                never idle), but when other
+#                processes load the cores (this shared box: load 3-6 on 2 cores) the spinning
+#                worker takes the core the descheduled one needs and 2-thread decode drops 5-30x
+#                (measured: q8_0 125M, 3.6 tok/s default vs 27.6 passive). Set it to "" to get
+#                libgomp's default. llama.cpp's CPU backend (GGML_OPENMP, the default build) runs
+#                on the same libgomp, so the setting applies to both sides alike.
 #   PYTHON           interpreter with numpy (default /usr/bin/python3)
 set -euo pipefail
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY-PASSIVE}"
 
 here="$(cd "$(dirname "$0")" && pwd)"
 src="$(cd "$here/../.." && pwd)"
@@ -132,6 +142,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else pr
 row() { printf "%-44s %10s %10s %8s\n" "$1" "$2" "$3" "$(ratio "$2" "${3:-0}")"; }
 echo
 echo "$label, $T threads, prompt $P, generate $N, $R reps; token_embd/output q8_0 in every file"
+echo "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(libgomp default)}; load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 printf "%-44s %10s %10s %8s\n" "" "lowbit" "llama.cpp" "ratio"
 row "decode tok/s: lowbit q2_0c vs llama.cpp Q2_K" "${ltg[q2_0c]}" "${btg[q2_k]:-}"
 row "decode tok/s: lowbit stq1_0 vs llama.cpp TQ1_0" "${ltg[stq1_0]}" "${btg[tq1_0]:-}"

@@ -17,12 +17,22 @@
 #                  (-DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF) into /tmp/llama-build
 #                  and build only the llama-bench target (-j2); then
 #                  LLAMA_BENCH=/tmp/llama-build/bin/llama-bench tests/bench/bench_runtime.sh
+#   OMP_WAIT_POLICY  for both programs' OpenMP threads; default here PASSIVE (idle threads sleep at once).
+#                libgomp's own default spins ~300k iterations after every parallel region: on an
+#                idle machine that should save a futex wake per region (not measured: this box was
+#                never idle), but when other
+#                processes load the cores (this shared box: load 3-6 on 2 cores) the spinning
+#                worker takes the core the descheduled one needs and 2-thread decode drops 5-30x
+#                (measured: q8_0 125M, 3.6 tok/s default vs 27.6 passive). Set it to "" to get
+#                libgomp's default. llama.cpp's CPU backend (GGML_OPENMP, the default build) runs
+#                on the same libgomp, so the setting applies to both sides alike.
 #   PYTHON       interpreter with numpy (default /usr/bin/python3)
 #
 # lowbit side: `lowbit run -p TEXT -n N --temp 0`, whose stderr reports prompt and decode tok/s;
 # the prompt is BOS + (P-1) times " the", which the Llama vocabulary maps to exactly P tokens.
 # llama-bench side: -p P -n N (random tokens, same model file, same threads), default settings.
 set -euo pipefail
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY-PASSIVE}"
 
 here="$(cd "$(dirname "$0")" && pwd)"
 src="$(cd "$here/../.." && pwd)"
@@ -90,6 +100,7 @@ fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else printf "-" }'; }
 echo
 echo "random Llama 125M, F16 ($gguf), $T threads, prompt $P, generate $N, $R reps (avg)"
+echo "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(libgomp default)}; load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 printf "%-22s %12s %12s %10s\n" "" "lowbit" "llama.cpp" "ratio"
 printf "%-22s %12s %12s %10s\n" "prompt tok/s (pp$P)" "$lb_pp" "${ll_pp:--}" "$(ratio "$lb_pp" "${ll_pp:-0}")"
 printf "%-22s %12s %12s %10s\n" "decode tok/s (tg$N)" "$lb_tg" "${ll_tg:--}" "$(ratio "$lb_tg" "${ll_tg:-0}")"
