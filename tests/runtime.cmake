@@ -16,3 +16,8 @@ set_tests_properties(sampler PROPERTIES ENVIRONMENT "${LOWBIT_TEST_ENV}" SKIP_RE
 # end to end: import stories260K, greedy 200 tokens == llama.cpp's text
 add_test(NAME stories260k_greedy COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_stories260k_greedy.sh)
 set_tests_properties(stories260k_greedy PROPERTIES ENVIRONMENT "${LOWBIT_TEST_ENV};OMP_WAIT_POLICY=PASSIVE" SKIP_RETURN_CODE 77)
+
+# fused matmuls (q/k/v, gate/up) == separate matmuls, bit for bit, every type
+lowbit_c_test(test_matmul_multi test_matmul_multi.c)
+add_test(NAME matmul_multi COMMAND test_matmul_multi)
+set_tests_properties(matmul_multi PROPERTIES ENVIRONMENT "${LOWBIT_TEST_ENV};OMP_WAIT_POLICY=PASSIVE")
