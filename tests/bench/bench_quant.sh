@@ -21,7 +21,7 @@
 #                    /tmp/llama-build/bin). Built OUTSIDE this repository from the llama.cpp source
 #                    the pinned npm package ships (see bench_runtime.sh's header). Without them only
 #                    lowbit's numbers are printed.
-#   OMP_WAIT_POLICY  for both programs' OpenMP threads; default here PASSIVE (idle threads sleep at once).
+#   OMP_WAIT_POLICY  for both programs' OpenMP threads; unset = libgomp default; set PASSIVE on a loaded machine (idle threads sleep at once).
 #                libgomp's own default spins ~300k iterations after every parallel region: on an
 #                idle machine that should save a futex wake per region (not measured: this box was
 #                never idle), but when other
@@ -32,7 +32,7 @@
 #                on the same libgomp, so the setting applies to both sides alike.
 #   PYTHON           interpreter with numpy (default /usr/bin/python3)
 set -euo pipefail
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY-PASSIVE}"
+[ -n "${OMP_WAIT_POLICY:-}" ] && export OMP_WAIT_POLICY   # unset: libgomp default (spin, then sleep); PASSIVE helps on a loaded machine
 
 here="$(cd "$(dirname "$0")" && pwd)"
 src="$(cd "$here/../.." && pwd)"

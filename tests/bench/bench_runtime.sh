@@ -17,7 +17,7 @@
 #                  (-DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF) into /tmp/llama-build
 #                  and build only the llama-bench target (-j2); then
 #                  LLAMA_BENCH=/tmp/llama-build/bin/llama-bench tests/bench/bench_runtime.sh
-#   OMP_WAIT_POLICY  for both programs' OpenMP threads; default here PASSIVE (idle threads sleep at once).
+#   OMP_WAIT_POLICY  for both programs' OpenMP threads; unset = libgomp default; set PASSIVE on a loaded machine (idle threads sleep at once).
 #                libgomp's own default spins ~300k iterations after every parallel region: on an
 #                idle machine that should save a futex wake per region (not measured: this box was
 #                never idle), but when other
@@ -32,7 +32,7 @@
 # the prompt is BOS + (P-1) times " the", which the Llama vocabulary maps to exactly P tokens.
 # llama-bench side: -p P -n N (random tokens, same model file, same threads), default settings.
 set -euo pipefail
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY-PASSIVE}"
+[ -n "${OMP_WAIT_POLICY:-}" ] && export OMP_WAIT_POLICY   # unset: libgomp default (spin, then sleep); PASSIVE helps on a loaded machine
 
 here="$(cd "$(dirname "$0")" && pwd)"
 src="$(cd "$here/../.." && pwd)"

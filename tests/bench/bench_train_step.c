@@ -49,7 +49,7 @@ static double peak_rss_mib(void) {
 // themselves; lb_train_model_init sets 1), so the probe sets its own count and restores it.
 static double sgemm_peak_gflops(int n, int reps, int threads) {
     const int saved = openblas_get_num_threads();
-    // (OpenBLAS threads: libtrain sets 1 and splits over OpenMP; the sgemm probe sets its own)
+    openblas_set_num_threads(threads);   // libtrain set 1; the peak is for `threads` threads
     float *a = malloc((size_t)n * n * sizeof(float));
     float *b = malloc((size_t)n * n * sizeof(float));
     float *c = malloc((size_t)n * n * sizeof(float));
