@@ -4,6 +4,7 @@
 // PATH.tmp-<pid>; close() fsyncs and renames, any failure unlinks, so PATH is either the
 // complete new file or untouched.
 #include "gguf.h"
+#include "tmpfiles.h"
 #include "lb_types.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -54,7 +55,7 @@ static int pad(lb_gguf_writer *w, lb_err *err) {
 static void free_writer(lb_gguf_writer *w) {
     if (!w) return;
     if (w->f) fclose(w->f);
-    if (w->tmp) unlink(w->tmp);
+    if (w->tmp) { unlink(w->tmp); lb_tmpfile_untrack(w->tmp); }
     free(w->path);
     free(w->tmp);
     free(w->tensors);
@@ -187,6 +188,7 @@ lb_gguf_writer *lb_gguf_writer_open(const char *path, const lb_kvs *kv,
 
     w->f = fopen(w->tmp, "wb");
     if (!w->f) { lb_fail(err, "%s: cannot create %s: %s", path, w->tmp, strerror(errno)); goto fail_early; }
+    lb_tmpfile_track(w->tmp);   // removed by the CLI's signal handler if we are interrupted
     setvbuf(w->f, NULL, _IOFBF, 1 << 20);
     if (write_header(w, kv, err)) { free_writer(w); return NULL; }
     return w;
@@ -252,7 +254,7 @@ int lb_gguf_writer_close(lb_gguf_writer *w, lb_err *err) {
         if (c) rc = lb_fail(err, "%s: close failed: %s", w->path, strerror(errno));
     }
     if (!rc && rename(w->tmp, w->path)) rc = lb_fail(err, "%s: rename from %s failed: %s", w->path, w->tmp, strerror(errno));
-    if (!rc) { free(w->tmp); w->tmp = NULL; }   // renamed: nothing left to unlink
+    if (!rc) { lb_tmpfile_untrack(w->tmp); free(w->tmp); w->tmp = NULL; }   // renamed: nothing left to unlink
     free_writer(w);
     return rc;
 }

@@ -1,6 +1,7 @@
 // h5_zstd.c: HDF5 filter 32015 (Zstandard) on libzstd, plus shared HDF5 file helpers.
 // The filter itself is in h5_zstd_filter.c (shared with the stand-alone HDF5 plugin).
 #include "h5_zstd.h"
+#include "tmpfiles.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -59,7 +60,15 @@ static int fsync_path(const char *path, int dir) {
     return rc;
 }
 
+static int h5_commit(hid_t file, const char *tmp, const char *path, lb_err *err);
+
 int lb_h5_commit(hid_t file, const char *tmp, const char *path, lb_err *err) {
+    int rc = h5_commit(file, tmp, path, err);
+    lb_tmpfile_untrack(tmp);
+    return rc;
+}
+
+static int h5_commit(hid_t file, const char *tmp, const char *path, lb_err *err) {
     if (H5Fclose(file) < 0) { unlink(tmp); return lb_fail(err, "%s: HDF5 could not finish writing the file", path); }
     if (fsync_path(tmp, 0) != 0) {
         int e = errno;
@@ -85,6 +94,7 @@ int lb_h5_commit(hid_t file, const char *tmp, const char *path, lb_err *err) {
 void lb_h5_abort(hid_t file, const char *tmp) {
     if (file >= 0) H5Fclose(file);
     unlink(tmp);
+    lb_tmpfile_untrack(tmp);
 }
 
 hid_t lb_h5_open_read(const char *path, lb_err *err) {
@@ -108,6 +118,7 @@ hid_t lb_h5_create(const char *tmp, lb_err *err) {
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (f < 0) lb_fail(err, "%s: cannot create HDF5 file: %s", tmp, strerror(errno));
+    else lb_tmpfile_track(tmp);   // removed by the CLI's signal handler if we are interrupted
     return f;
 }
 

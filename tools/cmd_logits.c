@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "cmd.h"
 #include "cli_util.h"
+#include "tmpfiles.h"
 #include "infer.h"
 #include "model.h"
 
@@ -64,6 +65,7 @@ static int write_floats_atomic(const char *path, const float *x, size_t n, lb_er
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) return lb_fail(err, "%s: path too long", path);
     FILE *f = fopen(tmp, "wb");
     if (!f) return lb_fail(err, "%s: %s", tmp, strerror(errno));
+    lb_tmpfile_track(tmp);
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "cmd_logits writes host floats: add byte swapping for big-endian hosts"
 #endif
@@ -71,8 +73,9 @@ static int write_floats_atomic(const char *path, const float *x, size_t n, lb_er
     ok &= fflush(f) == 0;
     ok &= fsync(fileno(f)) == 0;
     ok &= fclose(f) == 0;
-    if (!ok) { unlink(tmp); return lb_fail(err, "%s: write failed", path); }
-    if (rename(tmp, path)) { int e = errno; unlink(tmp); return lb_fail(err, "%s: %s", path, strerror(e)); }
+    if (!ok) { unlink(tmp); lb_tmpfile_untrack(tmp); return lb_fail(err, "%s: write failed", path); }
+    if (rename(tmp, path)) { int e = errno; unlink(tmp); lb_tmpfile_untrack(tmp); return lb_fail(err, "%s: %s", path, strerror(e)); }
+    lb_tmpfile_untrack(tmp);
     return 0;
 }
 

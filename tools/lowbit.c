@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmd.h"
+#include "tmpfiles.h"
 
 typedef struct {
     const char *name;
@@ -38,6 +39,9 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+    // an interrupted command removes its temp files (commands with their own handlers, like
+    // train's checkpoint-on-SIGINT, replace this one)
+    lb_tmpfile_install_signal_cleanup();
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
