@@ -7,3 +7,4 @@
 #include "optim.h"         // AdamW, clipping, accumulation, NaN/spike guard
 #include "schedule.h"      // cosine / warmup-stable-decay learning rates
 #include "data_loader.h"   // deterministic (B,T) windows from an HDF5 token store
+#include "kd.h"            // distillation losses (forward/reverse KL, CAKLD, top-K, sampled)
