@@ -4,14 +4,7 @@
 #include "q8_k.h"
 #include <math.h>
 #include <string.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define LB_HAVE_X86 1
-#define TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define TARGET_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512vnni")))
-#else
-#define LB_HAVE_X86 0
-#endif
+#include "simd.h"
 
 // ----------------------------------------------------------------------------
 // exact pack / unpack
@@ -97,14 +90,6 @@ void lb_vec_dot_q2_0c_q8_K_ref(int64_t n, float *s, const void *vx, const void *
 }
 
 #if LB_HAVE_X86
-TARGET_AVX2 static inline float hsum256(__m256 v) {
-    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
 // 128 weights (32 code bytes) against 128 activations: int16 partial sums of c*a.
 // Shifting a whole register by 2k gives code 4j+k in byte j (a strided order); two rounds of
 // byte/word unpacks restore weight order inside each 128-bit lane: lane 0 then holds weights
@@ -153,7 +138,7 @@ TARGET_AVX2 void lb_vec_dot_q2_0c_q8_K_avx2(int64_t n, float *s, const void *vx,
             else        acc1 = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(i32), acc1);
         }
     }
-    *s = hsum256(_mm256_add_ps(acc0, acc1));
+    *s = lb_hsum256(_mm256_add_ps(acc0, acc1));
 }
 
 // AVX-512: vpmultishiftqb picks, for every output byte, 8 bits at any offset of its source
@@ -161,7 +146,7 @@ TARGET_AVX2 void lb_vec_dot_q2_0c_q8_K_avx2(int64_t n, float *s, const void *vx,
 // multishift + and yields 64 codes in weight order. The offset is one bit early so the byte
 // holds 2c (bits 1-2) rather than c: the factor 2 of (2c-3) costs nothing. Offsets wrap
 // within the qword, so "bit -1" is bit 63 and is masked away with the other stray bits.
-TARGET_AVX512 void lb_vec_dot_q2_0c_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) {
+TARGET_AVX512_VBMI_VNNI void lb_vec_dot_q2_0c_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) {
     const block_q2_0c *x = vx;
     const block_q8_K *y = vy;
     const int64_t nb = n / LB_QK2_0C;

@@ -4,14 +4,7 @@
 #include "cpu_features.h"
 #include <math.h>
 #include <string.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define LB_HAVE_X86 1
-#define TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define TARGET_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
-#else
-#define LB_HAVE_X86 0
-#endif
+#include "simd.h"
 
 // The reference quantizer must round exactly like ggml's (compiled without FMA): a fused
 // multiply-add would change the last bit of an error sum and with it a chosen scale. The
@@ -333,17 +326,6 @@ void lb_vec_dot_q2_K_q8_K_ref(int64_t n, float *s, const void *vx, const void *v
 }
 
 #if LB_HAVE_X86
-// F16C conversion: exact for every non-NaN half, like lb_fp16_to_f32, but one instruction
-TARGET_AVX2 static inline __attribute__((always_inline)) float fp16_hw(lb_fp16 h) { return _cvtsh_ss(h); }
-
-TARGET_AVX2 static inline __attribute__((always_inline)) float hsum256(__m256 v) {
-    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
 // pshufb controls that spread the int16 scales over the maddubs lanes. For shift s, the
 // products of bytes l = 0..15 (int16 lanes 0..7, first 128-bit lane) take scale 2s of the
 // half and bytes 16..31 (second 128-bit lane) take scale 2s+1.
@@ -361,8 +343,8 @@ TARGET_AVX2 static inline __attribute__((always_inline)) void q2_K_dot256(int64_
     __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const float yd = y[b].d;
-        const float dall = yd * fp16_hw(x[b].d);
-        const float dmin = -yd * fp16_hw(x[b].dmin);
+        const float dall = yd * lb_fp16_hw(x[b].d);
+        const float dmin = -yd * lb_fp16_hw(x[b].dmin);
         const __m128i packed = _mm_loadu_si128((const __m128i *)x[b].scales);
         const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));
         const __m256i summs = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)y[b].bsums));
@@ -388,7 +370,7 @@ TARGET_AVX2 static inline __attribute__((always_inline)) void q2_K_dot256(int64_
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(dall), _mm256_cvtepi32_ps(_mm256_add_epi32(sumi0, sumi1)), acc);
     }
-    *s = hsum256(_mm256_add_ps(acc, accm));
+    *s = lb_hsum256(_mm256_add_ps(acc, accm));
 }
 
 // The AVX-512 variant is the same 256-bit algorithm compiled for AVX-512 (EVEX encodings, 32

@@ -1,14 +1,7 @@
 // q8_0.c: Q8_0 pack/unpack (reference rounding) and dot products (scalar, AVX2, AVX-512).
 #include "q8_0.h"
 #include <math.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define LB_HAVE_X86 1
-#define TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define TARGET_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
-#else
-#define LB_HAVE_X86 0
-#endif
+#include "simd.h"
 
 // ----------------------------------------------------------------------------
 // pack / unpack
@@ -57,14 +50,6 @@ void lb_vec_dot_q8_0_ref(int64_t n, float *s, const void *vx, const void *vy) {
 // Both variants use the u8 x s8 multiply-add trick: |x| * (y with x's sign) = x*y. Pairs
 // of products (<= 2*127*127) fit int16 without saturation for codes in [-127, 127].
 
-TARGET_AVX2 static inline float hsum256(__m256 v) {
-    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
 // fp16 -> f32 in one instruction (F16C), exact like lb_fp16_to_f32
 TARGET_AVX2 static inline float f16c_to_f32(lb_fp16 h) { return _cvtsh_ss(h); }
 
@@ -91,7 +76,7 @@ TARGET_AVX2 void lb_vec_dot_q8_0_avx2(int64_t n, float *s, const void *vx, const
         const __m256 d0 = _mm256_set1_ps(f16c_to_f32(x[b].d) * f16c_to_f32(y[b].d));
         acc0 = _mm256_fmadd_ps(d0, block_dot_avx2(x + b, y + b), acc0);
     }
-    *s = hsum256(_mm256_add_ps(acc0, acc1));
+    *s = lb_hsum256(_mm256_add_ps(acc0, acc1));
 }
 
 // --- AVX-512 ---------------------------------------------------------------
@@ -123,7 +108,7 @@ TARGET_AVX512VNNI static void vec_dot_q8_0_avx512vnni(int64_t n, float *s, const
         const __m256 d = _mm256_set1_ps(f16c_to_f32(x[b].d) * f16c_to_f32(y[b].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(block_dot_vnni(x + b, y + b)), acc);
     }
-    *s = hsum256(acc);
+    *s = lb_hsum256(acc);
 }
 
 // AVX-512 without VNNI (Skylake-X): maddubs + madd, same lanes, same order
@@ -135,7 +120,7 @@ TARGET_AVX512 static void vec_dot_q8_0_avx512bw(int64_t n, float *s, const void 
         const __m256 d = _mm256_set1_ps(f16c_to_f32(x[b].d) * f16c_to_f32(y[b].d));
         acc = _mm256_fmadd_ps(d, block_dot_avx2(x + b, y + b), acc);
     }
-    *s = hsum256(acc);
+    *s = lb_hsum256(acc);
 }
 
 static int have_vnni(void) {   // asked once

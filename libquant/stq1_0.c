@@ -4,14 +4,7 @@
 #include "q8_k.h"
 #include <math.h>
 #include <string.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define LB_HAVE_X86 1
-#define TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define TARGET_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512vnni")))
-#else
-#define LB_HAVE_X86 0
-#endif
+#include "simd.h"
 
 // ----------------------------------------------------------------------------
 // codebook
@@ -140,14 +133,6 @@ static const int8_t lane_tab[4][16] = {
     { 1, 1, -1, -1, 1, 1, -1, -1, 1, 1, -1, -1, 0, 0, 0, 0 },
 };
 
-TARGET_AVX2 static inline float hsum256(__m256 v) {
-    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
 // AVX2: per 64-weight chunk, 16 codes -> 16 bytes, broadcast to both 128-bit lanes, looked up
 // in the lane tables (lanes 0/1 in one register, 2/3 in the other); the group signs become a
 // +-1 byte mask. _mm256_sign_epi8 applies w in {-1,0,1} and the sign to the activations, so
@@ -187,14 +172,14 @@ TARGET_AVX2 void lb_vec_dot_stq1_0_q8_K_avx2(int64_t n, float *s, const void *vx
         const __m256 d = _mm256_set1_ps(lb_fp16_to_f32(x[b].d) * y[b].d);
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_madd_epi16(s16, one16)), acc);
     }
-    *s = hsum256(acc);
+    *s = lb_hsum256(acc);
 }
 
 // AVX-512: vpmultishiftqb spreads the chunk's 16 nibbles (one qword) over 4 slices, pshufb
 // maps them to u = lane + 1 in {0,1,2} (unsigned, as vpdpbusd wants), groups with sign 1 take
 // 2 - u (= -lane + 1) under a byte mask, and the +1 bias is paid back once per block with
 // bsums (sum u*a - sum a).
-TARGET_AVX512 void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) {
+TARGET_AVX512_VBMI_VNNI void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) {
     const block_stq1_0 *x = vx;
     const block_q8_K *y = vy;
     const int64_t nb = n / LB_QKSTQ;

@@ -3,14 +3,8 @@
 #include "tq1_0.h"
 #include <math.h>
 #include <string.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define LB_HAVE_X86 1
-#define TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define TARGET_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
-#else
-#define LB_HAVE_X86 0
-#endif
+#include "simd.h"
+#include "ternary_rtn.h"
 
 static const uint8_t pow3[6] = {1, 3, 9, 27, 81, 243};
 
@@ -51,13 +45,8 @@ void lb_tq1_0_from_float(const float *x, void *vy, int64_t n) {
     block_tq1_0 *y = vy;
     const int64_t nb = n / LB_QK_K;
     for (int64_t b = 0; b < nb; b++, x += LB_QK_K) {
-        float amax = 0.0f;
-        // ggml's MAX(a, b) = a > b ? a : b (not fmaxf: a NaN must propagate the same way)
-        for (int j = 0; j < LB_QK_K; j++) amax = amax > fabsf(x[j]) ? amax : fabsf(x[j]);
-        const float d = amax, id = d ? 1.0f / d : 0.0f;
         uint8_t c[256];
-        for (int j = 0; j < LB_QK_K; j++) c[j] = (uint8_t)(lroundf(x[j] * id) + 1);
-        y[b].d = lb_f32_to_fp16(d);
+        y[b].d = lb_f32_to_fp16(lb_ternary_rtn_block(x, c));
         put_trits(&y[b], c);
     }
 }
@@ -108,17 +97,6 @@ void lb_vec_dot_tq1_0_q8_K_ref(int64_t n, float *s, const void *vx, const void *
 }
 
 #if LB_HAVE_X86
-// F16C conversion: exact for every non-NaN half, like lb_fp16_to_f32, but one instruction
-TARGET_AVX2 static inline float fp16_hw(lb_fp16 h) { return _cvtsh_ss(h); }
-
-TARGET_AVX2 static inline float hsum256(__m256 v) {
-    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
 // byte-wise multiplies by 3 and 9 (mod 256) from adds and a masked 16-bit shift
 TARGET_AVX2 static inline __m256i mul3_epi8(__m256i v) { return _mm256_add_epi8(v, _mm256_add_epi8(v, v)); }
 TARGET_AVX2 static inline __m256i mul9_epi8(__m256i v) {
@@ -170,10 +148,10 @@ TARGET_AVX2 void lb_vec_dot_tq1_0_q8_K_avx2(int64_t n, float *s, const void *vx,
         // |lane| <= 8 pairs * 2*2*127 + 16*127 bsums: fits int16
         const __m256i bsums = _mm256_loadu_si256((const __m256i *)y[b].bsums);
         const __m256i sumi = _mm256_madd_epi16(_mm256_sub_epi16(_mm256_add_epi16(s16, t16), bsums), ones);
-        const __m256 d = _mm256_set1_ps(y[b].d * fp16_hw(x[b].d));
+        const __m256 d = _mm256_set1_ps(y[b].d * lb_fp16_hw(x[b].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
     }
-    *s = hsum256(acc);
+    *s = lb_hsum256(acc);
 }
 
 // per-byte multiply by per-16-bit-lane constants m (mod 256): even bytes from a plain
@@ -224,7 +202,7 @@ TARGET_AVX512 void lb_vec_dot_tq1_0_q8_K_avx512(int64_t n, float *s, const void 
         const __m512i p3 = _mm512_maddubs_epi16(trit_epi8_512(r3), _mm512_loadu_si512((const void *)(q8 + 192)));
         const __m512i bsums = _mm512_maskz_loadu_epi16(0xFFFF, y[b].bsums);
         const __m512i s16 = _mm512_sub_epi16(_mm512_add_epi16(_mm512_add_epi16(p0, p1), _mm512_add_epi16(p2, p3)), bsums);
-        const __m512 d = _mm512_set1_ps(y[b].d * fp16_hw(x[b].d));
+        const __m512 d = _mm512_set1_ps(y[b].d * lb_fp16_hw(x[b].d));
         if (b & 1) acc1 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_madd_epi16(s16, ones)), acc1);
         else       acc0 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_madd_epi16(s16, ones)), acc0);
     }

@@ -2,14 +2,8 @@
 // products against Q8_K (scalar, AVX2, AVX-512).
 #include "tq2_0.h"
 #include <math.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define LB_HAVE_X86 1
-#define TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define TARGET_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
-#else
-#define LB_HAVE_X86 0
-#endif
+#include "simd.h"
+#include "ternary_rtn.h"
 
 // ----------------------------------------------------------------------------
 // codes <-> bytes (one walk shared by the quantizer, the packer and the unpacker)
@@ -30,14 +24,8 @@ void lb_tq2_0_from_float(const float *x, void *vy, int64_t n) {
     block_tq2_0 *y = vy;
     const int64_t nb = n / LB_QK_K;
     for (int64_t b = 0; b < nb; b++, x += LB_QK_K) {
-        float amax = 0.0f;
-        // ggml's MAX(a, b) = a > b ? a : b (not fmaxf: a NaN must propagate the same way)
-        for (int j = 0; j < LB_QK_K; j++) amax = amax > fabsf(x[j]) ? amax : fabsf(x[j]);
-        // codes use 1/d of the f32 absmax; d is rounded to fp16 only for storage (as ggml)
-        const float d = amax, id = d ? 1.0f / d : 0.0f;
         uint8_t c[256];
-        for (int j = 0; j < LB_QK_K; j++) c[j] = (uint8_t)(lroundf(x[j] * id) + 1);
-        y[b].d = lb_f32_to_fp16(d);
+        y[b].d = lb_f32_to_fp16(lb_ternary_rtn_block(x, c));
         put_codes(&y[b], c);
     }
 }
@@ -81,17 +69,6 @@ void lb_vec_dot_tq2_0_q8_K_ref(int64_t n, float *s, const void *vx, const void *
 }
 
 #if LB_HAVE_X86
-// F16C conversion: exact for every non-NaN half, like lb_fp16_to_f32, but one instruction
-TARGET_AVX2 static inline __attribute__((always_inline)) float fp16_hw(lb_fp16 h) { return _cvtsh_ss(h); }
-
-TARGET_AVX2 static inline __attribute__((always_inline)) float hsum256(__m256 v) {
-    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
 TARGET_AVX2 static inline __attribute__((always_inline)) void tq2_0_dot256(int64_t n, float *s, const void *vx, const void *vy) {
     const block_tq2_0 *x = vx;
     const block_q8_K *y = vy;
@@ -116,10 +93,10 @@ TARGET_AVX2 static inline __attribute__((always_inline)) void tq2_0_dot256(int64
         }
         const __m256i bsums = _mm256_loadu_si256((const __m256i *)y[b].bsums);
         const __m256i sumi = _mm256_madd_epi16(_mm256_sub_epi16(_mm256_add_epi16(s0, s1), bsums), ones);
-        const __m256 d = _mm256_set1_ps(y[b].d * fp16_hw(x[b].d));
+        const __m256 d = _mm256_set1_ps(y[b].d * lb_fp16_hw(x[b].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
     }
-    *s = hsum256(acc);
+    *s = lb_hsum256(acc);
 }
 
 // The AVX-512 variant is the same 256-bit algorithm compiled for AVX-512 (EVEX encodings, 32

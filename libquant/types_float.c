@@ -6,14 +6,7 @@
 #include "lb_types.h"
 #include "fp16.h"
 #include <string.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define LB_HAVE_X86 1
-#define TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define TARGET_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
-#else
-#define LB_HAVE_X86 0
-#endif
+#include "simd.h"
 
 // ----------------------------------------------------------------------------
 // conversions
@@ -82,14 +75,6 @@ lb_vec_dot_fn lb_vec_dot_f16_f32_best(void) {
 // ----------------------------------------------------------------------------
 // AVX2 (+FMA, F16C): 8 lanes, 4 independent accumulators to hide FMA latency
 
-TARGET_AVX2 static inline float hsum256(__m256 v) {
-    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-    return _mm_cvtss_f32(lo);
-}
-
 TARGET_AVX2 static inline __m256 load8_f16(const lb_fp16 *p) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
 }
@@ -107,7 +92,7 @@ TARGET_AVX2 void lb_vec_dot_f32_avx2(int64_t n, float *s, const void *vx, const 
         for (int k = 0; k < 4; k++)
             acc[k] = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8 * k), _mm256_loadu_ps(y + i + 8 * k), acc[k]);
     for (; i + 8 <= n; i += 8) acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc[0]);
-    float sum = hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    float sum = lb_hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
     for (; i < n; i++) sum += x[i] * y[i];
     *s = sum;
 }
@@ -120,7 +105,7 @@ TARGET_AVX2 void lb_vec_dot_f16_avx2(int64_t n, float *s, const void *vx, const 
         for (int k = 0; k < 4; k++)
             acc[k] = _mm256_fmadd_ps(load8_f16(x + i + 8 * k), load8_f16(y + i + 8 * k), acc[k]);
     for (; i + 8 <= n; i += 8) acc[0] = _mm256_fmadd_ps(load8_f16(x + i), load8_f16(y + i), acc[0]);
-    float sum = hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    float sum = lb_hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
     for (; i < n; i++) sum += lb_fp16_to_f32(x[i]) * lb_fp16_to_f32(y[i]);
     *s = sum;
 }
@@ -133,7 +118,7 @@ TARGET_AVX2 void lb_vec_dot_bf16_avx2(int64_t n, float *s, const void *vx, const
         for (int k = 0; k < 4; k++)
             acc[k] = _mm256_fmadd_ps(load8_bf16(x + i + 8 * k), load8_bf16(y + i + 8 * k), acc[k]);
     for (; i + 8 <= n; i += 8) acc[0] = _mm256_fmadd_ps(load8_bf16(x + i), load8_bf16(y + i), acc[0]);
-    float sum = hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    float sum = lb_hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
     for (; i < n; i++) sum += lb_bf16_to_f32(x[i]) * lb_bf16_to_f32(y[i]);
     *s = sum;
 }
@@ -147,7 +132,7 @@ TARGET_AVX2 void lb_vec_dot_f16_f32_avx2(int64_t n, float *s, const void *vx, co
         for (int k = 0; k < 4; k++)
             acc[k] = _mm256_fmadd_ps(load8_f16(x + i + 8 * k), _mm256_loadu_ps(y + i + 8 * k), acc[k]);
     for (; i + 8 <= n; i += 8) acc[0] = _mm256_fmadd_ps(load8_f16(x + i), _mm256_loadu_ps(y + i), acc[0]);
-    float sum = hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+    float sum = lb_hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
     for (; i < n; i++) sum += lb_fp16_to_f32(x[i]) * y[i];
     *s = sum;
 }

@@ -1,0 +1,29 @@
+// simd.h: the x86 prelude the kernel files share: run-time-dispatched functions are compiled
+// with target attributes (the library itself is built for baseline x86-64), plus the two tiny
+// helpers every AVX2/AVX-512 kernel needs. Which variant runs is decided in cpu_features.c.
+#pragma once
+#include "fp16.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define LB_HAVE_X86 1
+#define TARGET_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define TARGET_AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
+// AVX-512 plus VBMI (byte permutes) and VNNI (int8 dot): the native types' fastest kernels
+#define TARGET_AVX512_VBMI_VNNI \
+    __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512vnni")))
+
+// sum of the 8 lanes
+TARGET_AVX2 static inline __attribute__((always_inline)) float lb_hsum256(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+// F16C conversion: exact for every non-NaN half, like lb_fp16_to_f32, but one instruction
+TARGET_AVX2 static inline __attribute__((always_inline)) float lb_fp16_hw(lb_fp16 h) { return _cvtsh_ss(h); }
+#else
+#define LB_HAVE_X86 0
+#endif
