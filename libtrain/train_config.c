@@ -327,19 +327,26 @@ static const cyaml_config_t *base_config(log_capture *cap) {
     return &c;
 }
 
+int lb_train_config_parse(lb_train_config **cfg, lb_train_settings *s, const char *text, size_t len, const char *name,
+                          lb_err *err) {
+    *cfg = NULL;
+    log_capture cap = {{0}, 0};
+    lb_train_config *c = NULL;
+    cyaml_err_t e = cyaml_load_data((const uint8_t *)text, len, base_config(&cap), &top_schema, (cyaml_data_t **)&c, NULL);
+    if (e != CYAML_OK) return config_error(err, name, e, &cap);
+    if (!c) return lb_fail(err, "%s: empty config (needs model, data, optimizer, schedule)", name);
+    if (resolve(c, s, name, err)) { lb_train_config_free(c); return -1; }
+    *cfg = c;
+    return 0;
+}
+
 int lb_train_config_load(lb_train_config **cfg, lb_train_settings *s, char **text, const char *path, lb_err *err) {
     *cfg = NULL;
     if (text) *text = NULL;
     size_t len = 0;
     char *buf = read_text(path, &len, err);
     if (!buf) return -1;
-    log_capture cap = {{0}, 0};
-    lb_train_config *c = NULL;
-    cyaml_err_t e = cyaml_load_data((const uint8_t *)buf, len, base_config(&cap), &top_schema, (cyaml_data_t **)&c, NULL);
-    if (e != CYAML_OK) { free(buf); return config_error(err, path, e, &cap); }
-    if (!c) { free(buf); return lb_fail(err, "%s: empty config (needs model, data, optimizer, schedule)", path); }
-    if (resolve(c, s, path, err)) { lb_train_config_free(c); free(buf); return -1; }
-    *cfg = c;
+    if (lb_train_config_parse(cfg, s, buf, len, path, err)) { free(buf); return -1; }
     if (text) *text = buf; else free(buf);
     return 0;
 }

@@ -6,6 +6,7 @@
 // configs/*.yaml are commented examples of every key.
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "lb_error.h"
 
@@ -67,4 +68,7 @@ typedef struct lb_train_settings {
 
 // Parse PATH (its text is returned in *text, malloc'd, for the checkpoint). 0 or -1 (err).
 int lb_train_config_load(lb_train_config **cfg, lb_train_settings *s, char **text, const char *path, lb_err *err);
+// The same from text already in memory (e.g. the config a checkpoint carries); name is for messages.
+int lb_train_config_parse(lb_train_config **cfg, lb_train_settings *s, const char *text, size_t len, const char *name,
+                          lb_err *err);
 void lb_train_config_free(lb_train_config *cfg);

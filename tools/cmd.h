@@ -11,6 +11,10 @@ int cmd_logits(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_teacher(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 // print "lowbit: <msg>\n" to stderr and return 1
 int lb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

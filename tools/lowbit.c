@@ -20,6 +20,10 @@ static const lb_command commands[] = {
     {"quantize", cmd_quantize, "post-training quantization: q8_0, q2_k, tq1_0, tq2_0, q2_0c, stq1_0 (rtn or gptq)"},
     {"tokenize", cmd_tokenize, "tokenize text files into an HDF5 token store (train/val split) for training"},
     {"train", cmd_train, "pretrain or quantization-aware-train a model from a YAML config (configs/)"},
+    {"teacher", cmd_teacher, "store a teacher's logits (full, top-K or sampled) for offline distillation"},
+    {"export", cmd_export, "pack a QAT checkpoint losslessly into GGUF (q2_0c, q2_k, stq1_0, tq1_0, tq2_0)"},
+    {"verify", cmd_verify, "check an exported GGUF against its checkpoint: logits and perplexity both ways"},
+    {"compare", cmd_compare, "one table of size, bits/weight, perplexity, KL and speed vs an FP teacher"},
 };
 
 int lb_cli_error(const char *fmt, ...) {
