@@ -19,8 +19,9 @@
 // Fill out[0..n) with the metadata attributes; returns n (<= LB_CKPT_META_MAX). String
 // attributes point into hp-independent static storage or at vocab_source (caller keeps it alive).
 size_t lb_ckpt_meta_attrs(lb_ckpt_attr *out, const lb_hparams *hp, const char *vocab_source);
-// Read them back (error naming the file and attribute when absent or out of range, e.g. a
-// checkpoint written before these existed). *vocab_source malloc'd ("" when unknown); may be NULL.
+// Read them back (error naming the file and attribute when out of range). A checkpoint written
+// before these existed falls back to its `config` text: model.random's hparams, or the
+// model.init file's. *vocab_source malloc'd ("" when unknown); may be NULL.
 int lb_ckpt_read_meta(const lb_ckpt *c, lb_hparams *hp, char **vocab_source, lb_err *err);
 // A trainable model with the checkpoint's MASTER weights (weights/<name>), hparams from the meta.
 int lb_train_model_from_ckpt(lb_train_model *m, const char *path, lb_err *err);
