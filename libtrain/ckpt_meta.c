@@ -69,7 +69,7 @@ static int read_hp_attrs(const lb_ckpt *c, lb_hparams *hp, char **vocab_source, 
     free(arch);
     hp->arch = (lb_arch)a;
     const int64_t big = 1 << 24;
-    int rope, qkn;
+    int rope = 0, qkn = 0;   // set by get_int below (initialized for the compiler)
     if (get_int(c, "hp.n_vocab", 1, INT32_MAX, &hp->n_vocab, err) || get_int(c, "hp.n_embd", 1, big, &hp->n_embd, err) ||
         get_int(c, "hp.n_layer", 1, 4096, &hp->n_layer, err) || get_int(c, "hp.n_ff", 1, big, &hp->n_ff, err) ||
         get_int(c, "hp.n_head", 1, 65536, &hp->n_head, err) || get_int(c, "hp.n_head_kv", 1, 65536, &hp->n_head_kv, err) ||
@@ -141,7 +141,7 @@ static int read_hp_from_config(const lb_ckpt *c, lb_hparams *hp, lb_err *err) {
     hp->n_ff = r->ffn;
     hp->n_head = r->heads;
     hp->n_head_kv = r->kv_heads ? r->kv_heads : r->heads;
-    hp->head_dim = r->dim / r->heads;
+    hp->head_dim = r->head_dim ? r->head_dim : r->dim / r->heads;
     hp->n_ctx_train = r->ctx ? r->ctx : cfg->data.seq_len;
     hp->norm_eps = r->norm_eps ? *r->norm_eps : 1e-5f;
     hp->rope_base = r->rope_base ? *r->rope_base : 10000.0f;

@@ -27,7 +27,9 @@ int lb_loader_open(lb_loader *l, const char *path, lb_split split, int B, int T,
     lb_tokens_info info;
     if (lb_tokens_read(path, split, &l->tokens, &l->n_tokens, &info, err)) return -1;
     l->n_vocab = info.n_vocab;
+    l->vocab_source = strdup(info.vocab_source ? info.vocab_source : "");
     lb_tokens_info_free(&info);
+    if (!l->vocab_source) { lb_loader_free(l); return lb_fail(err, "%s: out of memory", path); }
     char what[4200];
     snprintf(what, sizeof what, "%s:/%s", path, lb_split_name(split));
     if (check_args(l->n_tokens, B, T, rank, n_ranks, what, err)) { lb_loader_free(l); return -1; }
@@ -48,15 +50,42 @@ int lb_loader_from_tokens(lb_loader *l, const int32_t *tokens, size_t n, int32_t
 
 void lb_loader_free(lb_loader *l) {
     free(l->tokens);
+    free(l->vocab_source);
     memset(l, 0, sizeof *l);
 }
 
-size_t lb_loader_sample_start(const lb_loader *l, uint64_t j) {
-    const uint64_t n_starts = (uint64_t)(l->n_tokens - (size_t)l->T);   // starts 0 .. n - T - 1
-    // two rounds of mixing decorrelate nearby seeds; Lemire's multiply-shift maps the 64-bit
-    // hash onto [0, n_starts) without a division (bias < n_starts / 2^64)
+// hash(seed, j) mapped onto [0, n): two rounds of mixing decorrelate nearby seeds; Lemire's
+// multiply-shift maps the 64-bit hash onto [0, n) without a division (bias < n / 2^64)
+static uint64_t sample_index(const lb_loader *l, uint64_t j, uint64_t n) {
     const uint64_t h = mix64(mix64(l->seed ^ 0x9e3779b97f4a7c15ULL) + j);
-    return (size_t)(((unsigned __int128)h * n_starts) >> 64);
+    return (uint64_t)(((unsigned __int128)h * n) >> 64);
+}
+
+size_t lb_loader_sample_start(const lb_loader *l, uint64_t j) {
+    if (l->n_windows > 0) return (size_t)lb_loader_sample_window(l, j) * (size_t)l->T;
+    const uint64_t n_starts = (uint64_t)(l->n_tokens - (size_t)l->T);   // starts 0 .. n - T - 1
+    return (size_t)sample_index(l, j, n_starts);
+}
+
+int lb_loader_use_windows(lb_loader *l, int64_t n_windows, lb_err *err) {
+    const int64_t all = (int64_t)lb_loader_n_eval_windows(l);
+    if (n_windows == 0) n_windows = all;
+    if (n_windows < 1 || n_windows > all)
+        return lb_fail(err, "tokens: %lld windows of %d requested, the split holds %lld", (long long)n_windows, l->T,
+                       (long long)all);
+    l->n_windows = n_windows;
+    return 0;
+}
+
+int64_t lb_loader_sample_window(const lb_loader *l, uint64_t j) {
+    return (int64_t)sample_index(l, j, (uint64_t)l->n_windows);
+}
+
+void lb_loader_batch_windows(const lb_loader *l, uint64_t step, int64_t *windows) {
+    for (int b = 0; b < l->B; b++) {
+        const uint64_t j = (step * (uint64_t)l->B + (uint64_t)b) * (uint64_t)l->n_ranks + (uint64_t)l->rank;
+        windows[b] = lb_loader_sample_window(l, j);
+    }
 }
 
 void lb_loader_batch_at(const lb_loader *l, uint64_t step, int32_t *inputs, int32_t *targets) {

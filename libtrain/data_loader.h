@@ -7,6 +7,11 @@
 // rank r takes samples j = r, r + n_ranks, r + 2 n_ranks, ...; batch `step` of rank r holds
 // its samples step*B .. step*B + B - 1.
 // Evaluation: lb_loader_eval_batch walks the split in order with non-overlapping windows.
+// Window-aligned mode (distillation, lb_loader_use_windows): sample j starts at
+// window(j) * T, window(j) = hash(seed, j) mapped onto [0, n_windows), i.e. on the evaluation
+// window grid, which is the grid a teacher-logit store (formats/h5_logits.h) is keyed by. The
+// batch stays a pure function of (seed, step); lb_loader_batch_windows tells which window
+// each row came from (the store is read by window).
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +26,8 @@ typedef struct lb_loader {
     uint64_t seed;
     uint64_t step;             // next batch to return; save it to resume
     int rank, n_ranks;
+    int64_t n_windows;         // 0: samples start anywhere; > 0: window-aligned mode
+    char *vocab_source;        // the token store's vocab_source attribute (malloc'd; "" if none)
 } lb_loader;
 
 // Needs at least T + 1 tokens in the split.
@@ -38,6 +45,14 @@ void lb_loader_batch_at(const lb_loader *l, uint64_t step, int32_t *inputs, int3
 void lb_loader_next(lb_loader *l, int32_t *inputs, int32_t *targets);
 // Start position of global sample j (exposed for tests).
 size_t lb_loader_sample_start(const lb_loader *l, uint64_t j);
+
+// Switch to window-aligned sampling over windows [0, n_windows) (n_windows 0: all
+// (n_tokens - 1) / T of them). Error when n_windows exceeds what the split holds.
+int lb_loader_use_windows(lb_loader *l, int64_t n_windows, lb_err *err);
+// Window of global sample j (window-aligned mode only).
+int64_t lb_loader_sample_window(const lb_loader *l, uint64_t j);
+// windows[b] = the window of row b of batch `step` (B values; window-aligned mode only).
+void lb_loader_batch_windows(const lb_loader *l, uint64_t step, int64_t *windows);
 
 // Sequential evaluation windows: window w covers tokens [w*T, w*T + T], so there are
 // (n_tokens - 1) / T of them. Fills up to B windows starting at window w0 and returns how

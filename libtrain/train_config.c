@@ -20,6 +20,7 @@ static const cyaml_schema_field_t random_fields[] = {
     CYAML_FIELD_INT("layers", CYAML_FLAG_DEFAULT, lb_cfg_random, layers),
     CYAML_FIELD_INT("heads", CYAML_FLAG_DEFAULT, lb_cfg_random, heads),
     CYAML_FIELD_INT("kv_heads", CYAML_FLAG_OPTIONAL, lb_cfg_random, kv_heads),
+    CYAML_FIELD_INT("head_dim", CYAML_FLAG_OPTIONAL, lb_cfg_random, head_dim),
     CYAML_FIELD_INT("ffn", CYAML_FLAG_DEFAULT, lb_cfg_random, ffn),
     CYAML_FIELD_INT("vocab", CYAML_FLAG_OPTIONAL, lb_cfg_random, vocab),
     CYAML_FIELD_INT("ctx", CYAML_FLAG_OPTIONAL, lb_cfg_random, ctx),
@@ -94,6 +95,16 @@ static const cyaml_schema_field_t guard_fields[] = {
     CYAML_FIELD_INT_PTR("warmup", CYAML_FLAG_OPTIONAL, lb_cfg_guard, warmup),
     CYAML_FIELD_END};
 
+static const cyaml_schema_field_t distill_fields[] = {
+    CYAML_FIELD_STRING_PTR("teacher", CYAML_FLAG_OPTIONAL, lb_cfg_distill, teacher, 1, 4095),
+    CYAML_FIELD_STRING_PTR("tokenizer", CYAML_FLAG_OPTIONAL, lb_cfg_distill, tokenizer, 1, 4095),
+    CYAML_FIELD_STRING_PTR("store", CYAML_FLAG_OPTIONAL, lb_cfg_distill, store, 1, 4095),
+    CYAML_FIELD_STRING_PTR("loss", CYAML_FLAG_OPTIONAL, lb_cfg_distill, loss, 1, 32),
+    CYAML_FIELD_FLOAT_PTR("temperature", CYAML_FLAG_OPTIONAL, lb_cfg_distill, temperature),
+    CYAML_FIELD_FLOAT_PTR("kd_weight", CYAML_FLAG_OPTIONAL, lb_cfg_distill, kd_weight),
+    CYAML_FIELD_FLOAT_PTR("ce_weight", CYAML_FLAG_OPTIONAL, lb_cfg_distill, ce_weight),
+    CYAML_FIELD_END};
+
 static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_MAPPING("model", CYAML_FLAG_DEFAULT, lb_train_config, model, model_fields),
     CYAML_FIELD_MAPPING("data", CYAML_FLAG_DEFAULT, lb_train_config, data, data_fields),
@@ -106,6 +117,7 @@ static const cyaml_schema_field_t top_fields[] = {
     CYAML_FIELD_INT_PTR("seed", CYAML_FLAG_OPTIONAL, lb_train_config, seed),
     CYAML_FIELD_INT_PTR("threads", CYAML_FLAG_OPTIONAL, lb_train_config, threads),
     CYAML_FIELD_MAPPING_PTR("guard", CYAML_FLAG_OPTIONAL, lb_train_config, guard, guard_fields),
+    CYAML_FIELD_MAPPING_PTR("distill", CYAML_FLAG_OPTIONAL, lb_train_config, distill, distill_fields),
     CYAML_FIELD_END};
 
 static const cyaml_schema_value_t top_schema = {
@@ -239,6 +251,39 @@ static int parse_bool(const char *v, int def) {
     return -1;
 }
 
+static const char *const kd_loss_names[] = {"forward_kl", "reverse_kl", "cakld", "topk", "sampled"};
+
+const char *lb_kd_loss_name(int loss) {
+    return loss >= 0 && loss < (int)(sizeof kd_loss_names / sizeof kd_loss_names[0]) ? kd_loss_names[loss] : "?";
+}
+
+static int resolve_distill(const lb_cfg_distill *d, lb_train_settings *s, const char *path, lb_err *err) {
+    if (!d) return 0;
+    s->kd_on = 1;
+    if (!d->teacher == !d->store) return bad(err, path, "distill", "give exactly one of teacher (online) or store (offline)");
+    if (d->tokenizer && !d->teacher) return bad(err, path, "distill.tokenizer", "only with distill.teacher");
+    s->kd_teacher = d->teacher;
+    s->kd_tokenizer = d->tokenizer;
+    s->kd_store = d->store;
+    s->kd_loss = LB_KD_LOSS_FORWARD_KL;
+    if (d->loss) {
+        s->kd_loss = -1;
+        for (int i = 0; i < (int)(sizeof kd_loss_names / sizeof kd_loss_names[0]); i++)
+            if (!strcmp(d->loss, kd_loss_names[i])) s->kd_loss = i;
+        if (s->kd_loss < 0) return bad(err, path, "distill.loss", "forward_kl, reverse_kl, cakld, topk or sampled");
+    }
+    if (d->teacher && (s->kd_loss == LB_KD_LOSS_TOPK || s->kd_loss == LB_KD_LOSS_SAMPLED))
+        return bad(err, path, "distill.loss", "topk and sampled need a store of that mode (distill.store)");
+    s->kd_temperature = OR(d->temperature, 1.0f);
+    s->kd_weight = OR(d->kd_weight, 1.0f);
+    s->ce_weight = OR(d->ce_weight, 0.0f);
+    if (!(s->kd_temperature > 0 && s->kd_temperature <= 100)) return bad(err, path, "distill.temperature", "0 < T <= 100");
+    if (!(s->kd_weight >= 0 && s->kd_weight <= 1e3)) return bad(err, path, "distill.kd_weight", "0..1000");
+    if (!(s->ce_weight >= 0 && s->ce_weight <= 1e3)) return bad(err, path, "distill.ce_weight", "0..1000");
+    if (s->kd_weight == 0 && s->ce_weight == 0) return bad(err, path, "distill.kd_weight", "kd_weight and ce_weight are both 0");
+    return 0;
+}
+
 static int resolve(const lb_train_config *c, lb_train_settings *s, const char *path, lb_err *err) {
     memset(s, 0, sizeof *s);
     if (!c->model.init && !c->model.random) return lb_fail(err, "%s: missing key 'model.init' (or 'model.random')", path);
@@ -247,7 +292,9 @@ static int resolve(const lb_train_config *c, lb_train_settings *s, const char *p
     if (r) {
         if (r->dim <= 0 || r->dim > 65536) return bad(err, path, "model.random.dim", "1..65536");
         if (r->layers <= 0 || r->layers > 1024) return bad(err, path, "model.random.layers", "1..1024");
-        if (r->heads <= 0 || r->dim % r->heads) return bad(err, path, "model.random.heads", "must divide dim");
+        if (r->head_dim < 0 || r->head_dim > 1024 || r->head_dim % 2) return bad(err, path, "model.random.head_dim", "an even number 2..1024 (0: dim / heads)");
+        if (r->heads <= 0 || r->heads > 1024 || (!r->head_dim && r->dim % r->heads))
+            return bad(err, path, "model.random.heads", "1..1024, dividing dim unless head_dim is given");
         if (r->kv_heads < 0 || (r->kv_heads && r->heads % r->kv_heads)) return bad(err, path, "model.random.kv_heads", "must divide heads");
         if (r->ffn <= 0 || r->ffn > 1 << 20) return bad(err, path, "model.random.ffn", "1..1048576");
         if (r->vocab < 0) return bad(err, path, "model.random.vocab", ">= 0");
@@ -313,7 +360,7 @@ static int resolve(const lb_train_config *c, lb_train_settings *s, const char *p
     s->guard_warmup = c->guard ? OR(c->guard->warmup, 20) : 20;
     if (!(s->spike_factor >= 0)) return bad(err, path, "guard.spike_factor", ">= 0 (0 = off)");
     if (s->guard_warmup < 0) return bad(err, path, "guard.warmup", ">= 0");
-    return 0;
+    return resolve_distill(c->distill, s, path, err);
 }
 
 static const cyaml_config_t *base_config(log_capture *cap) {

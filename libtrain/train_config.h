@@ -13,6 +13,7 @@
 typedef struct lb_cfg_random {       // model.random: a freshly initialized model
     char *arch;                      // llama | qwen2 | qwen3 | hunyuan-dense
     int dim, layers, heads, kv_heads, ffn, vocab, ctx;   // vocab 0: the token store's n_vocab
+    int head_dim;                    // 0: dim / heads (Qwen3 has 128 with dim 1024, 16 heads)
     float *norm_eps, *rope_base;
     char *tied;                      // true | false (default true)
 } lb_cfg_random;
@@ -35,6 +36,20 @@ typedef struct lb_cfg_ckpt { char *dir; int *every, *keep; } lb_cfg_ckpt;
 typedef struct lb_cfg_log { char *jsonl; int *every; } lb_cfg_log;
 typedef struct lb_cfg_eval { int *every, *batches; } lb_cfg_eval;
 typedef struct lb_cfg_guard { float *spike_factor; int *warmup; } lb_cfg_guard;
+typedef struct lb_cfg_distill {      // distill: knowledge distillation (libtrain/distill.h)
+    char *teacher;                   // ONLINE: FP teacher model (GGUF, HF dir, llama2.c .bin, checkpoint .h5)
+    char *tokenizer;                 // tokenizer.bin of a llama2.c teacher (default model.tokenizer)
+    char *store;                     // OFFLINE: teacher-logit store (`lowbit teacher`)
+    char *loss;                      // forward_kl | reverse_kl | cakld | topk | sampled
+    float *temperature, *kd_weight, *ce_weight;
+} lb_cfg_distill;
+
+// distill.loss; the first three equal kd.h's kd_kind
+typedef enum lb_kd_loss {
+    LB_KD_LOSS_FORWARD_KL = 0, LB_KD_LOSS_REVERSE_KL = 1, LB_KD_LOSS_CAKLD = 2,
+    LB_KD_LOSS_TOPK = 3, LB_KD_LOSS_SAMPLED = 4,
+} lb_kd_loss;
+const char *lb_kd_loss_name(int loss);
 
 typedef struct lb_train_config {
     lb_cfg_model model;
@@ -48,6 +63,7 @@ typedef struct lb_train_config {
     int64_t *seed;
     int *threads;
     lb_cfg_guard *guard;
+    lb_cfg_distill *distill;    // absent: plain cross-entropy training
 } lb_train_config;
 
 // resolved values (defaults applied, names validated)
@@ -64,6 +80,10 @@ typedef struct lb_train_settings {
     uint64_t seed;
     int threads;
     float spike_factor; int guard_warmup;
+    // distill: (kd_on 0 when absent); exactly one of kd_teacher / kd_store is set
+    int kd_on, kd_loss;              // kd_loss: lb_kd_loss
+    const char *kd_teacher, *kd_tokenizer, *kd_store;
+    float kd_temperature, kd_weight, ce_weight;
 } lb_train_settings;
 
 // Parse PATH (its text is returned in *text, malloc'd, for the checkpoint). 0 or -1 (err).

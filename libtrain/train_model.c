@@ -221,7 +221,9 @@ void lb_train_model_free(lb_train_model *m) {
     memset(m, 0, sizeof *m);
 }
 
-void lb_train_model_zero_grad(lb_train_model *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }
+void lb_train_model_zero_grad(lb_train_model *m) {
+    if (m->grads) memset(m->grads, 0, m->n_params * sizeof(float));
+}
 
 // ----------------------------------------------------------------------------
 // activations: a struct of pointers at the head of ONE allocation, followed by the floats
@@ -406,8 +408,8 @@ const float *lb_train_model_logits(const lb_train_model *m) {
 
 #define ZERO(p, n) memset((p), 0, (size_t)(n) * sizeof(float))
 
-int lb_train_model_backward(lb_train_model *m, lb_err *err) {
-    if (!m->acts || !m->have_targets) return lb_fail(err, "train: backward needs a forward with targets first");
+// everything below the logits: dlogits (BT,V) -> grads (accumulated)
+static int backward_from_dlogits(lb_train_model *m, const float *dlogits, lb_err *err) {
     const lb_hparams *hp = &m->hp;
     lb_train_acts *a = m->acts;
     const int B = m->B, T = m->T, BT = B * T;
@@ -415,12 +417,9 @@ int lb_train_model_backward(lb_train_model *m, lb_err *err) {
     const int qd = m->q_dim, kvd = m->kv_dim, V = hp->n_vocab;
     const size_t bc = (size_t)BT * C, bq = (size_t)BT * qd, bk = (size_t)BT * kvd, bf = (size_t)BT * FF;
 
-    // loss -> logits (probs become dlogits in place; the forward's logits are gone now)
-    crossentropy_backward(a->logits, a->logits, m->targets, 1.0f, BT, V);
-    m->have_targets = 0;   // a second backward would read dlogits as probs
     const lb_train_linear *head = &m->linears[m->n_linears - 1];
     ZERO(a->dln, bc);
-    linear_backward(a->dln, head->dw, NULL, a->logits, a->lnf, head->w_eff, BT, C, V);
+    linear_backward(a->dln, head->dw, NULL, dlogits, a->lnf, head->w_eff, BT, C, V);
     ZERO(a->dres, bc);
     const float *res_last = a->res_ffn + (size_t)(hp->n_layer - 1) * bc;
     rmsnorm_backward(a->dres, m->d_output_norm, a->dln, res_last, m->output_norm, a->lnf_rstd, BT, C);
@@ -485,4 +484,33 @@ int lb_train_model_backward(lb_train_model *m, lb_err *err) {
     }
     encoder_backward(m->d_tok_embd, a->dres, m->tokens, BT, C);
     return 0;
+}
+
+int lb_train_model_backward(lb_train_model *m, lb_err *err) {
+    if (!m->acts || !m->have_targets) return lb_fail(err, "train: backward needs a forward with targets first");
+    if (!m->grads) return lb_fail(err, "train: backward on a forward-only model (gradients dropped)");
+    // loss -> logits (probs become dlogits in place; the forward's logits are gone now)
+    crossentropy_backward(m->acts->logits, m->acts->logits, m->targets, 1.0f, m->B * m->T, m->hp.n_vocab);
+    m->have_targets = 0;   // a second backward would read dlogits as probs
+    return backward_from_dlogits(m, m->acts->logits, err);
+}
+
+int lb_train_model_backward_dlogits(lb_train_model *m, const float *dlogits, lb_err *err) {
+    if (!m->acts || !m->have_logits) return lb_fail(err, "train: backward_dlogits needs a forward without targets first");
+    if (!m->grads) return lb_fail(err, "train: backward on a forward-only model (gradients dropped)");
+    m->have_logits = 0;   // the logits may be dlogits now (in-place use); one backward per forward
+    return backward_from_dlogits(m, dlogits, err);
+}
+
+float *lb_train_model_logits_mut(lb_train_model *m) {
+    return m->acts && m->have_logits ? m->acts->logits : NULL;
+}
+
+void lb_train_model_drop_grads(lb_train_model *m) {
+    free(m->grads);
+    m->grads = NULL;
+    // no pointer into the freed block may survive
+    m->d_tok_embd = m->d_output_norm = m->d_output = NULL;
+    if (m->grad_layers) memset(m->grad_layers, 0, (size_t)m->hp.n_layer * sizeof *m->grad_layers);
+    for (int i = 0; i < m->n_linears; i++) m->linears[i].dw = m->linears[i].db = NULL;
 }

@@ -107,6 +107,20 @@ int lb_train_model_forward(lb_train_model *m, const int32_t *tokens, const int32
 const float *lb_train_model_logits(const lb_train_model *m);
 // Gradient of the last forward's mean loss, ADDED into grads (so micro-batches accumulate).
 int lb_train_model_backward(lb_train_model *m, lb_err *err);
+
+// --- caller-defined losses (distillation) -----------------------------------------------------
+// forward with targets NULL -> the caller reads the logits, computes its own loss and its
+// gradient dL/dlogits (B*T, n_vocab) -> lb_train_model_backward_dlogits ADDS dL/dparams into
+// grads, exactly as lb_train_model_backward does for the built-in CE (same code below the
+// logits). dlogits may be a separate buffer, or the logits themselves overwritten in place
+// (lb_train_model_logits_mut): backward reads the logits only as dlogits. One backward per
+// forward; the logits are invalid afterwards.
+int lb_train_model_backward_dlogits(lb_train_model *m, const float *dlogits, lb_err *err);
+// Writable view of the last forward's logits (same validity as lb_train_model_logits).
+float *lb_train_model_logits_mut(lb_train_model *m);
+// Forward-only use (an online KD teacher): frees the gradient block; backward then fails
+// cleanly and zero_grad is a no-op. Saves n_params floats.
+void lb_train_model_drop_grads(lb_train_model *m);
 void lb_train_model_zero_grad(lb_train_model *m);
 
 // index of a parameter by GGUF name, or -1

@@ -1,5 +1,6 @@
 // trainer.c: the training loop behind `lowbit train` (see trainer.h).
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,9 @@
 #include "optim.h"
 #include "schedule.h"
 #include "data_loader.h"
+#include "distill.h"
 #include "h5_checkpoint.h"
+#include "ckpt_meta.h"
 #include "model.h"
 
 enum { GROUP_NORMS = 2 };   // 1-D parameters (norms, biases): the weights' LR, no weight decay
@@ -50,6 +53,12 @@ typedef struct trainer {
     FILE *log;
     char **kept; int n_kept;
     char last_ckpt[4096];
+    char *vocab_source;      // absolute path of the tokenizer's model file ("" unknown): checkpoint meta
+    // distillation (s.kd_on): the teacher, dL/dlogits of a micro-batch, each row's window
+    lb_distill dist;
+    int have_dist;
+    float *dlogits;
+    int64_t *windows;
 } trainer;
 
 static double now_s(void) {
@@ -82,7 +91,7 @@ static int build_model(trainer *t, lb_err *err) {
     hp.n_ff = r->ffn;
     hp.n_head = r->heads;
     hp.n_head_kv = r->kv_heads ? r->kv_heads : r->heads;
-    hp.head_dim = r->dim / r->heads;
+    hp.head_dim = r->head_dim ? r->head_dim : r->dim / r->heads;
     hp.n_ctx_train = r->ctx ? r->ctx : t->T;
     hp.norm_eps = r->norm_eps ? *r->norm_eps : 1e-5f;
     hp.rope_base = r->rope_base ? *r->rope_base : 10000.0f;
@@ -142,6 +151,30 @@ static int build_optimizer(trainer *t, lb_err *err) {
 }
 
 // --- checkpoints -------------------------------------------------------------------------------
+
+// The model file whose tokenizer the checkpoint's model uses (ckpt_meta.h), so export / verify
+// / teacher can rebuild a GGUF without the YAML: model.init when given; else the token
+// store's vocab_source attribute (`lowbit tokenize` stores the vocab file's name as given),
+// tried as given (relative to the cwd), then relative to the token store's directory.
+// Always absolute (realpath), "" when nothing exists.
+static int resolve_vocab_source(trainer *t, lb_err *err) {
+    char buf[PATH_MAX];
+    const char *found = NULL;
+    if (t->cfg->model.init) {
+        if (realpath(t->cfg->model.init, buf)) found = buf;
+    } else if (t->train.vocab_source && t->train.vocab_source[0]) {
+        const char *vs = t->train.vocab_source;
+        if (realpath(vs, buf)) found = buf;
+        else if (vs[0] != '/') {
+            const char *tok = t->cfg->data.tokens, *slash = strrchr(tok, '/');
+            char cand[2 * PATH_MAX];
+            snprintf(cand, sizeof cand, "%.*s%s", slash ? (int)(slash - tok + 1) : 0, tok, vs);
+            if (realpath(cand, buf)) found = buf;
+        }
+    }
+    t->vocab_source = strdup(found ? found : "");
+    return t->vocab_source ? 0 : lb_fail(err, "train: out of memory");
+}
 
 // numpy shape of a parameter: (rows, cols) for GGUF ne = {cols, rows}
 static int param_shape(const lb_train_param *p, int64_t shape[LB_CKPT_MAX_DIMS]) {
@@ -212,7 +245,7 @@ static int write_checkpoint(trainer *t, lb_err *err) {
     ckpt_list l;
     if (ckpt_tensors(t, &l, err)) return -1;
     const uint64_t rng[2] = {t->seed, (uint64_t)t->step};
-    const lb_ckpt_attr attrs[] = {
+    lb_ckpt_attr attrs[9 + LB_CKPT_META_MAX] = {
         {.name = "step", .type = LB_CKPT_I64, .i = t->step},
         {.name = "adam_t", .type = LB_CKPT_I64, .i = t->opt.t},
         {.name = "data_position", .type = LB_CKPT_I64, .i = t->step * t->s.grad_accum},
@@ -223,7 +256,9 @@ static int write_checkpoint(trainer *t, lb_err *err) {
         {.name = "arch", .type = LB_CKPT_STR, .s = lb_arch_name(t->m.hp.arch)},
         {.name = "n_params", .type = LB_CKPT_I64, .i = (int64_t)t->m.n_params},
     };
-    int rc = lb_ckpt_write(path, l.t, l.n, attrs, sizeof attrs / sizeof attrs[0], err);
+    const size_t n_base = 9;
+    const size_t n_meta = lb_ckpt_meta_attrs(attrs + n_base, &t->m.hp, t->vocab_source ? t->vocab_source : "");
+    int rc = lb_ckpt_write(path, l.t, l.n, attrs, n_base + n_meta, err);
     free_ckpt_list(&l);
     if (rc) return -1;
     snprintf(t->last_ckpt, sizeof t->last_ckpt, "%s", path);
@@ -284,15 +319,17 @@ static void fmt_time(char *out, size_t n, double s) {
     else snprintf(out, n, "%02ld:%02ld", v / 60, v % 60);
 }
 
-static void progress(const trainer *t, float loss, double tok_s, double eta, int final) {
+static void progress(const trainer *t, float loss, float kd, double tok_s, double eta, int final) {
     const int width = 24;
     int fill = (int)((double)width * (double)t->step / (double)t->s.steps);
     char bar[32], eta_s[32];
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
     bar[width] = 0;
     fmt_time(eta_s, sizeof eta_s, eta);
-    fprintf(stderr, "\r[%s] step %lld/%d  loss %.4f  %.0f tok/s  ETA %s \033[K%s", bar, (long long)t->step, t->s.steps,
-            loss, tok_s, eta_s, final ? "\n" : "");
+    char kd_s[32] = "";
+    if (t->s.kd_on) snprintf(kd_s, sizeof kd_s, "  kd %.4f", kd);
+    fprintf(stderr, "\r[%s] step %lld/%d  loss %.4f%s  %.0f tok/s  ETA %s \033[K%s", bar, (long long)t->step, t->s.steps,
+            loss, kd_s, tok_s, eta_s, final ? "\n" : "");
     fflush(stderr);
 }
 
@@ -319,6 +356,20 @@ static int eval_loss(trainer *t, double *out, lb_err *err) {
 
 // --- the loop ----------------------------------------------------------------------------------
 
+// One distillation micro-batch (inputs / targets already hold batch `batch`): student forward
+// (logits) -> teacher data for the same rows -> CE + KD and dL/dlogits -> student backward.
+static int micro_batch_kd(trainer *t, uint64_t batch, float *loss, double *ce_sum, double *kd_sum, lb_err *err) {
+    lb_loader_batch_windows(&t->train, batch, t->windows);
+    if (lb_train_model_forward(&t->m, t->inputs, NULL, t->B, t->T, NULL, err) ||
+        lb_distill_teacher(&t->dist, t->inputs, t->windows, err))
+        return -1;
+    float ce, kd;
+    *loss = lb_distill_loss(&t->dist, t->dlogits, lb_train_model_logits(&t->m), t->targets, &ce, &kd);
+    *ce_sum += ce;
+    *kd_sum += kd;
+    return lb_train_model_backward_dlogits(&t->m, t->dlogits, err);
+}
+
 static int train_loop(trainer *t, lb_err *err) {
     const lb_train_settings *s = &t->s;
     const int tty = isatty(STDERR_FILENO);
@@ -326,7 +377,7 @@ static int train_loop(trainer *t, lb_err *err) {
     const double t_start = now_s();
     const int64_t step0 = t->step;
     const int print_every = s->steps / 20 > s->log_every ? s->steps / 20 : s->log_every;
-    float loss = NAN;
+    float loss = NAN, ce = NAN, kd = NAN;
     double tok_s = 0;
     // test hook: poison one gradient at this step (1-based) to exercise the guard end to end
     const char *fault = getenv("LOWBIT_TRAIN_FAULT_STEP");
@@ -336,19 +387,25 @@ static int train_loop(trainer *t, lb_err *err) {
         const float lambda = lb_fq_arenas_lambda(t->step, s->steps);
         lb_train_model_zero_grad(&t->m);
         if (lb_qat_forward(&t->q, &t->m, lambda, err)) return -1;
-        double loss_sum = 0;
+        double loss_sum = 0, ce_sum = 0, kd_sum = 0;
         for (int a = 0; a < s->grad_accum; a++) {
             float l;
-            lb_loader_batch_at(&t->train, (uint64_t)(t->step * s->grad_accum + a), t->inputs, t->targets);
-            if (lb_train_model_forward(&t->m, t->inputs, t->targets, t->B, t->T, &l, err) ||
-                lb_train_model_backward(&t->m, err))
+            const uint64_t batch = (uint64_t)(t->step * s->grad_accum + a);
+            lb_loader_batch_at(&t->train, batch, t->inputs, t->targets);
+            if (s->kd_on) {
+                if (micro_batch_kd(t, batch, &l, &ce_sum, &kd_sum, err)) return -1;
+            } else if (lb_train_model_forward(&t->m, t->inputs, t->targets, t->B, t->T, &l, err) ||
+                       lb_train_model_backward(&t->m, err)) {
                 return -1;
+            }
             loss_sum += l;
         }
         if (lb_qat_backward(&t->q, &t->m, lambda, err)) return -1;
         if (t->step + 1 == fault_step) t->m.grads[0] = NAN;
         if (s->grad_accum > 1) lb_grad_scale(&t->opt, 1.0f / (float)s->grad_accum);
         loss = (float)(loss_sum / s->grad_accum);
+        ce = (float)(ce_sum / s->grad_accum);
+        kd = (float)(kd_sum / s->grad_accum);
         const float norm = lb_grad_clip(&t->opt, s->clip);
         const char *why = lb_guard_check(&t->guard, t->step + 1, loss, norm);
         if (why) {
@@ -364,11 +421,18 @@ static int train_loop(trainer *t, lb_err *err) {
         const double elapsed = now - t_start;
         const double eta = elapsed / (double)(t->step - step0) * (double)(s->steps - t->step);
         if (t->log && (t->step % s->log_every == 0 || t->step == s->steps)) {
-            fprintf(t->log, "{\"step\": %lld, \"loss\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g, \"tok_s\": %.1f, \"elapsed\": %.3f}\n",
-                    (long long)t->step, loss, s->lr * factor, norm, tok_s, elapsed);
+            if (s->kd_on)   // the total and its two unweighted parts
+                fprintf(t->log, "{\"step\": %lld, \"loss\": %.9g, \"ce\": %.9g, \"kd\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g, \"tok_s\": %.1f, \"elapsed\": %.3f}\n",
+                        (long long)t->step, loss, ce, kd, s->lr * factor, norm, tok_s, elapsed);
+            else
+                fprintf(t->log, "{\"step\": %lld, \"loss\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g, \"tok_s\": %.1f, \"elapsed\": %.3f}\n",
+                        (long long)t->step, loss, s->lr * factor, norm, tok_s, elapsed);
             fflush(t->log);
         }
-        if (tty) progress(t, loss, tok_s, eta, 0);
+        if (tty) progress(t, loss, kd, tok_s, eta, 0);
+        else if ((t->step % print_every == 0 || t->step == s->steps) && s->kd_on)
+            printf("step %lld/%d  loss %.4f  ce %.4f  kd %.4f  lr %.3g  grad_norm %.3g  %.0f tok/s\n", (long long)t->step,
+                   s->steps, loss, ce, kd, s->lr * factor, norm, tok_s), fflush(stdout);
         else if (t->step % print_every == 0 || t->step == s->steps)
             printf("step %lld/%d  loss %.4f  lr %.3g  grad_norm %.3g  %.0f tok/s\n", (long long)t->step, s->steps, loss,
                    s->lr * factor, norm, tok_s), fflush(stdout);
@@ -382,7 +446,7 @@ static int train_loop(trainer *t, lb_err *err) {
         }
         if (s->ckpt_every && t->step % s->ckpt_every == 0 && t->step < s->steps && write_checkpoint(t, err)) return -1;
     }
-    if (tty && t->step > step0) progress(t, loss, tok_s, 0, 1);
+    if (tty && t->step > step0) progress(t, loss, kd, tok_s, 0, 1);
     if (write_checkpoint(t, err)) return -1;
     if (g_stop_signal && t->step < s->steps) {
         printf("interrupted (signal %d) after step %lld; %s%s\n", (int)g_stop_signal, (long long)t->step,
@@ -410,11 +474,26 @@ static void print_memory(const trainer *t) {
     }
     qat += gmax * sizeof(float);
     const double MB = 1.0 / (1024.0 * 1024.0);
+    const char *kd_what = "";
+    const size_t kd_bytes = t->have_dist ? lb_distill_memory(&t->dist, &kd_what) + (size_t)t->B * t->T *
+                                               (size_t)t->m.hp.n_vocab * sizeof(float) : 0;
     printf("model: %s, %zu parameters (dim %d, %d layers, %d heads / %d kv, ffn %d, vocab %d%s)\n",
            lb_arch_name(t->m.hp.arch), t->m.n_params, t->m.hp.n_embd, t->m.hp.n_layer, t->m.hp.n_head,
            t->m.hp.n_head_kv, t->m.hp.n_ff, t->m.hp.n_vocab, t->m.hp.tied_output ? ", tied head" : "");
-    printf("memory: params %.1f MB, grads %.1f MB, adam %.1f MB, activations %.1f MB (B %d, T %d), qat %.1f MB; total %.1f MB\n",
-           pb * MB, gb * MB, adam * MB, ab * MB, t->B, t->T, qat * MB, (pb + gb + adam + ab + qat) * MB);
+    if (t->have_dist) {
+        const lb_distill *d = &t->dist;
+        printf("distill: %s %s, loss %s, temperature %g, kd_weight %g, ce_weight %g; window-aligned batches (%lld windows)\n",
+               d->have_teacher ? "online teacher" : "store", d->have_teacher ? d->cfg.teacher : d->cfg.store,
+               lb_kd_loss_name(d->cfg.loss), (double)d->cfg.temperature, (double)d->cfg.kd_weight,
+               (double)d->cfg.ce_weight, (long long)t->train.n_windows);
+        printf("memory: params %.1f MB, grads %.1f MB, adam %.1f MB, activations %.1f MB (B %d, T %d), qat %.1f MB, "
+               "distill %.1f MB (%s, KD scratch); total %.1f MB\n",
+               pb * MB, gb * MB, adam * MB, ab * MB, t->B, t->T, qat * MB, kd_bytes * MB, kd_what,
+               (pb + gb + adam + ab + qat + kd_bytes) * MB);
+    } else {
+        printf("memory: params %.1f MB, grads %.1f MB, adam %.1f MB, activations %.1f MB (B %d, T %d), qat %.1f MB; total %.1f MB\n",
+               pb * MB, gb * MB, adam * MB, ab * MB, t->B, t->T, qat * MB, (pb + gb + adam + ab + qat) * MB);
+    }
     if (t->q.n) printf("qat: %d linears quantized (attn %s, ffn %s), %lld scales\n", t->q.n,
                        t->s.qat_grid[0] >= 0 ? lb_grid_name((lb_grid)t->s.qat_grid[0]) : "fp",
                        t->s.qat_grid[1] >= 0 ? lb_grid_name((lb_grid)t->s.qat_grid[1]) : "fp", (long long)t->q.n_scales);
@@ -434,6 +513,9 @@ static void free_trainer(trainer *t) {
     if (t->have_val) lb_loader_free(&t->val);
     lb_train_config_free(t->cfg);
     free(t->cfg_text);
+    free(t->vocab_source);
+    if (t->have_dist) free_distill(&t->dist);
+    free(t->dlogits); free(t->windows);
 }
 
 int lb_train_run(const char *config_path, const char *resume_path, lb_err *err) {
@@ -459,7 +541,17 @@ int lb_train_run(const char *config_path, const char *resume_path, lb_err *err) 
                 t.train.n_vocab - 1, t.m.hp.n_vocab);
         goto done;
     }
-    if (build_qat(&t, err) || build_optimizer(&t, err)) goto done;
+    if (build_qat(&t, err) || build_optimizer(&t, err) || resolve_vocab_source(&t, err)) goto done;
+    if (s->kd_on) {
+        const lb_distill_config dc = {.teacher = s->kd_teacher, .tokenizer = s->kd_tokenizer ? s->kd_tokenizer : t.cfg->model.tokenizer,
+                                      .store = s->kd_store, .loss = s->kd_loss, .temperature = s->kd_temperature,
+                                      .kd_weight = s->kd_weight, .ce_weight = s->ce_weight};
+        if (build_distill(&t.dist, &dc, &t.m.hp, &t.train, t.B, t.T, err)) goto done;
+        t.have_dist = 1;
+        t.dlogits = malloc((size_t)t.B * t.T * (size_t)t.m.hp.n_vocab * sizeof(float));
+        t.windows = malloc((size_t)t.B * sizeof(int64_t));
+        if (!t.dlogits || !t.windows) { lb_fail(err, "train: out of memory for distillation"); goto done; }
+    }
     t.sched = (lb_schedule){.kind = (lb_schedule_kind)s->sched_kind, .total = s->steps, .warmup = s->warmup,
                             .decay_steps = s->decay_steps, .min_ratio = s->min_ratio};
     lb_guard_init(&t.guard, s->spike_factor, s->guard_warmup);

@@ -7,19 +7,10 @@ set_tests_properties(h5_store PROPERTIES
   ENVIRONMENT "${LOWBIT_TEST_ENV};LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/h5/lsan.supp" SKIP_RETURN_CODE 77
   FIXTURES_SETUP h5_files)
 
-# lowbit's zstd filter as an HDF5 plugin (formats/h5plugin/), so h5py decodes our datasets
-# itself (Debian's python3-hdf5plugin has no zstd). Not in sanitizer/fuzz builds: an
-# ASan-instrumented plugin cannot be loaded into a plain python3. Without it, check_h5py.py
-# still decodes every chunk through libzstd (ctypes).
-# TODO(lead): move this target to the top-level CMakeLists.txt next to lbformats.
+# h5py decodes our zstd datasets through lowbit's HDF5 plugin (top-level CMakeLists.txt; not
+# in sanitizer/fuzz builds). Without it, check_h5py.py still decodes every chunk through
+# libzstd (ctypes).
 set(LOWBIT_H5_ENV "")
-if(NOT LOWBIT_SANITIZE AND NOT LOWBIT_FUZZ AND NOT TARGET lowbit_h5zstd)
-  add_library(lowbit_h5zstd MODULE ${CMAKE_SOURCE_DIR}/formats/h5plugin/lowbit_h5zstd.c
-    ${CMAKE_SOURCE_DIR}/formats/h5_zstd_filter.c)
-  target_include_directories(lowbit_h5zstd PRIVATE ${CMAKE_SOURCE_DIR}/formats ${HDF5_C_INCLUDE_DIRS})
-  target_link_libraries(lowbit_h5zstd PRIVATE PkgConfig::ZSTD ${HDF5_C_LIBRARIES})
-  set_target_properties(lowbit_h5zstd PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/h5plugins)
-endif()
 if(TARGET lowbit_h5zstd)
   # check_h5py.py then insists that h5py decodes the zstd datasets itself
   set(LOWBIT_H5_ENV "HDF5_PLUGIN_PATH=$<TARGET_FILE_DIR:lowbit_h5zstd>;LOWBIT_H5_PLUGIN_REQUIRED=1")

@@ -8,6 +8,7 @@
 //  - positions first = ctx/2 .. ctx-2 each predict the next token: NLL = log-sum-exp(logits)
 //    - logit[next] (max in float, sum of expf in double), accumulated in double;
 //  - PPL = exp(mean NLL); the +/- is llama.cpp's: sqrt(var(NLL)/(count-1)) * PPL.
+// The protocol itself lives in runtime/eval.h, shared with `lowbit compare`.
 // Progress "[1]12.3456,[2]..." goes to stderr; stdout ends with the line "PPL = <value>".
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +23,7 @@
 #include "infer.h"
 #include "model.h"
 #include "tokenizer.h"
+#include "eval.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -36,15 +38,6 @@ static void usage(FILE *f) {
         "      --chunks N    score at most N chunks (default: all)\n"
         "  -t, --threads N   threads (default: number of processors)\n"
         "  -h, --help        this help\n");
-}
-
-// negative log-likelihood of token `tok` under softmax(logits), as llama.cpp computes it
-static double nll_of(const float *logits, int n_vocab, int tok) {
-    float max = logits[0];
-    for (int i = 1; i < n_vocab; i++) max = logits[i] > max ? logits[i] : max;
-    double sum_exp = 0.0;
-    for (int i = 0; i < n_vocab; i++) sum_exp += expf(logits[i] - max);
-    return -((double)(logits[tok] - max) - log(sum_exp));
 }
 
 int cmd_perplexity(int argc, char **argv) {
@@ -75,73 +68,49 @@ int cmd_perplexity(int argc, char **argv) {
     lb_hparams hp;
     lb_tokenizer *tok = NULL;
     lb_runtime *rt = NULL;
+    lb_logsoftmax ls = {0};
+    lb_eval_plan plan;
+    lb_eval_stats st = {0};
     char *text = NULL;
     int32_t *ids = NULL, *chunk = NULL;
-    float *logits = NULL;
     size_t n_ids = 0, text_len = 0;
     int status = 1;
     if (!(text = lb_cli_read_file(text_path, &text_len, &err))) return lb_cli_error("%s", err.msg);
-    if (text_len > 0 && text[text_len - 1] == '\n') text[--text_len] = '\0';   // llama.cpp's -f drops one
     if (lb_model_load(&model, path, NULL, &err)) { free(text); return lb_cli_error("%s", err.msg); }
     if (lb_hparams_from_model(&hp, &model, path, &err)) goto done;
     if (!(tok = lb_tokenizer_build(&model.kv, path, &err))) goto done;
-    if (lb_tokenize(tok, text, text_len, 1, 0, &ids, &n_ids, &err)) goto done;
-    if (n_ids < 2 * (size_t)n_ctx) {
-        lb_fail(&err, "%s: tokenizes to only %zu tokens; perplexity with a context of %ld needs at least %ld", text_path,
-                n_ids, n_ctx, 2 * n_ctx);
-        goto done;
-    }
-    const int add_bos = lb_tokenizer_add_bos(tok);
-    const int32_t bos = lb_tokenizer_bos(tok);
-    if (add_bos && bos < 0) { lb_fail(&err, "%s: the vocabulary adds BOS but has no BOS token", path); goto done; }
-    long n_chunk = (long)(n_ids / (size_t)n_ctx);
-    if (max_chunks > 0 && max_chunks < n_chunk) n_chunk = max_chunks;
-    const int first = (int)n_ctx / 2;
-    const int n_logits = (int)n_ctx - first;   // logits of positions first .. ctx-1
+    if (lb_eval_tokenize(tok, text, &text_len, &ids, &n_ids, &err)) goto done;
+    if (lb_eval_plan_build(&plan, n_ids, (int)n_ctx, max_chunks, tok, path, text_path, &err)) goto done;
     if (!(rt = lb_runtime_build_hp(&model, &hp, path, (int)n_ctx, (int)n_threads, &err))) goto done;
-    logits = malloc((size_t)n_logits * (size_t)hp.n_vocab * sizeof(float));
-    chunk = malloc((size_t)n_ctx * sizeof *chunk);
-    if (!logits || !chunk) { lb_fail(&err, "out of memory"); goto done; }
-    fprintf(stderr, "perplexity: %zu tokens, %ld chunks of %ld, scoring positions %d..%ld of each\n", n_ids, n_chunk,
-            n_ctx, first, n_ctx - 2);
+    if (lb_logsoftmax_build(&ls, plan.n_logits, hp.n_vocab, &err)) goto done;
+    if (!(chunk = malloc((size_t)n_ctx * sizeof *chunk))) { lb_fail(&err, "out of memory"); goto done; }
+    fprintf(stderr, "perplexity: %zu tokens, %ld chunks of %ld, scoring positions %d..%ld of each\n", n_ids,
+            plan.n_chunk, n_ctx, plan.first, n_ctx - 2);
 
-    double nll = 0.0, nll2 = 0.0;
-    long count = 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (long i = 0; i < n_chunk; i++) {
-        memcpy(chunk, ids + (size_t)i * n_ctx, (size_t)n_ctx * sizeof *chunk);
-        if (add_bos) chunk[0] = bos;
-        if (lb_runtime_eval(rt, chunk, (int)n_ctx, 0, logits, n_logits, &err)) goto done;
-        // row j of logits is position first + j; it predicts the token at first + j + 1
-        for (int j = 0; j + first < n_ctx - 1; j++) {
-            const int next = ids[(size_t)i * n_ctx + first + j + 1];
-            const double v = nll_of(logits + (size_t)j * hp.n_vocab, hp.n_vocab, next);
-            nll += v;
-            nll2 += v * v;
-            count++;
-        }
+    for (long i = 0; i < plan.n_chunk; i++) {
+        if (lb_eval_chunk(&ls, rt, &plan, ids, i, chunk, &err)) goto done;
+        lb_eval_stats_add(&st, &ls, NULL, &plan, ids, i, NULL);
         if (i == 0) {
             clock_gettime(CLOCK_MONOTONIC, &t1);
             const double per = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-            fprintf(stderr, "perplexity: %.2f seconds per pass - ETA %.2f minutes\n", per, per * n_chunk / 60.0);
+            fprintf(stderr, "perplexity: %.2f seconds per pass - ETA %.2f minutes\n", per, per * plan.n_chunk / 60.0);
         }
-        fprintf(stderr, "[%ld]%.4lf,", i + 1, exp(nll / count));
+        fprintf(stderr, "[%ld]%.4lf,", i + 1, lb_eval_ppl(&st));
     }
     fprintf(stderr, "\n");
-    const double mean = nll / count;
-    const double ppl = exp(mean);
-    double var = nll2 / count - mean * mean;
-    if (var > 0 && count > 1) printf("Final estimate: PPL = %.4f +/- %.5f\n", ppl, sqrt(var / (count - 1)) * ppl);
+    const double ppl = lb_eval_ppl(&st), pm = lb_eval_ppl_err(&st);
+    if (pm > 0) printf("Final estimate: PPL = %.4f +/- %.5f\n", ppl, pm);
     printf("PPL = %.6f\n", ppl);
     fflush(stdout);
     status = 0;
 done:
     if (status) lb_cli_error("%s", err.msg);
-    free(logits);
     free(chunk);
     free(ids);
     free(text);
+    lb_logsoftmax_free(&ls);
     lb_runtime_free(rt);
     lb_tokenizer_free(tok);
     lb_model_free(&model);
