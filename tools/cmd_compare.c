@@ -38,7 +38,7 @@ extern char **environ;
 static void usage(FILE *f) {
     fprintf(f,
         "usage: lowbit compare --teacher FP.gguf --text FILE MODEL.gguf... [--ctx 512] [--chunks N]\n"
-        "                      [--csv] [--plot FILE.png] [--decode-tokens N] [-t N]\n"
+        "                      [--csv] [--csv-file FILE] [--plot FILE.png] [--decode-tokens N] [-t N]\n"
         "\n"
         "Compare models with their full-precision teacher on one text: one row per model (the\n"
         "teacher first) with main weight type, file size, bits per weight (all tensors, and the\n"
@@ -52,6 +52,7 @@ static void usage(FILE *f) {
         "  -c, --ctx N          tokens per chunk (default 512)\n"
         "      --chunks N       score at most N chunks (default: all)\n"
         "      --csv            CSV instead of a markdown table\n"
+        "      --csv-file FILE  also write the table as CSV to FILE (temp file, renamed)\n"
         "      --plot FILE.png  perplexity against bits per weight, drawn by gnuplot\n"
         "      --decode-tokens N  tokens generated greedily for the speed column (default 64; 0: skip)\n"
         "  -t, --threads N      threads (default: number of processors)\n"
@@ -344,16 +345,37 @@ done:
     return rc;
 }
 
+// the CSV table into path, atomically (temp file, renamed)
+static int write_csv_file(const char *path, const entry *es, int n, lb_err *err) {
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid()) >= (int)sizeof tmp) return lb_fail(err, "%s: path too long", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return lb_fail(err, "%s: %s", tmp, strerror(errno));
+    lb_tmpfile_track(tmp);
+    print_table(f, es, n, 1);
+    const int bad = ferror(f) | fclose(f);
+    if (bad || rename(tmp, path)) {
+        lb_fail(err, "%s: %s", path, bad ? "write failed" : strerror(errno));
+        remove(tmp);
+        lb_tmpfile_untrack(tmp);
+        return -1;
+    }
+    lb_tmpfile_untrack(tmp);
+    return 0;
+}
+
 // --- the command ------------------------------------------------------------------------------
 int cmd_compare(int argc, char **argv) {
-    enum { OPT_TEACHER = 1000, OPT_CHUNKS, OPT_CSV, OPT_PLOT, OPT_DECODE };
+    enum { OPT_TEACHER = 1000, OPT_CHUNKS, OPT_CSV, OPT_CSV_FILE, OPT_PLOT, OPT_DECODE };
     static const struct option opts[] = {
         {"teacher", required_argument, 0, OPT_TEACHER}, {"text", required_argument, 0, 'f'},
         {"ctx", required_argument, 0, 'c'}, {"chunks", required_argument, 0, OPT_CHUNKS},
-        {"csv", no_argument, 0, OPT_CSV}, {"plot", required_argument, 0, OPT_PLOT},
+        {"csv", no_argument, 0, OPT_CSV}, {"csv-file", required_argument, 0, OPT_CSV_FILE},
+        {"plot", required_argument, 0, OPT_PLOT},
         {"decode-tokens", required_argument, 0, OPT_DECODE}, {"threads", required_argument, 0, 't'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *teacher_path = NULL, *text_path = NULL, *plot_path = NULL;
+    const char *teacher_path = NULL, *text_path = NULL, *plot_path = NULL, *csv_path = NULL;
+    const int tty = isatty(STDERR_FILENO);
     long n_ctx = 512, max_chunks = -1, n_decode = 64, n_threads = omp_get_num_procs();
     int csv = 0, c;
     optind = 1;
@@ -364,6 +386,7 @@ int cmd_compare(int argc, char **argv) {
         case 'c': if (lb_cli_parse_long(optarg, 4, 1L << 20, &n_ctx)) goto bad_value; break;
         case OPT_CHUNKS: if (lb_cli_parse_long(optarg, 1, 1L << 30, &max_chunks)) goto bad_value; break;
         case OPT_CSV: csv = 1; break;
+        case OPT_CSV_FILE: csv_path = optarg; break;
         case OPT_PLOT: plot_path = optarg; break;
         case OPT_DECODE: if (lb_cli_parse_long(optarg, 0, 1L << 20, &n_decode)) goto bad_value; break;
         case 't': if (lb_cli_parse_long(optarg, 1, 1024, &n_threads)) goto bad_value; break;
@@ -371,7 +394,10 @@ int cmd_compare(int argc, char **argv) {
         default: usage(stderr); return 2;
         }
     }
-    if (optind >= argc || !teacher_path || !text_path || (plot_path && !*plot_path)) { usage(stderr); return 2; }
+    if (optind >= argc || !teacher_path || !text_path || (plot_path && !*plot_path) || (csv_path && !*csv_path)) {
+        usage(stderr);
+        return 2;
+    }
     // before any work: a missing plotter must not cost an evaluation
     if (plot_path && !find_gnuplot())
         return lb_cli_error("--plot needs gnuplot on PATH (Debian: apt-get install gnuplot-nox)");
@@ -428,9 +454,16 @@ int cmd_compare(int argc, char **argv) {
             lb_eval_stats_add(&es[i].st, &ls_model, &ls_teacher, &plan, ids, ch, kl_rows);
         }
         const double el = now_s() - t0;
-        fprintf(stderr, "[%ld/%ld] %.1f s, ETA %.1f s:", ch + 1, plan.n_chunk, el, el / (ch + 1) * (plan.n_chunk - ch - 1));
-        for (int i = 0; i < n; i++) fprintf(stderr, " %s %.4f", es[i].name, lb_eval_ppl(&es[i].st));
-        fputc('\n', stderr);
+        if (tty) {   // one line, rewritten: chunk count, time and the running perplexities
+            fprintf(stderr, "\r[%ld/%ld] %.1f s, ETA %.1f s:", ch + 1, plan.n_chunk, el, el / (ch + 1) * (plan.n_chunk - ch - 1));
+            for (int i = 0; i < n && i < 4; i++) fprintf(stderr, " %s %.4f", es[i].name, lb_eval_ppl(&es[i].st));
+            fprintf(stderr, "%s\033[K", n > 4 ? " ..." : "");
+            if (ch + 1 == plan.n_chunk) fputc('\n', stderr);
+        } else if ((ch + 1) % 10 == 0 || ch + 1 == plan.n_chunk) {   // logs: every 10th chunk, whole
+            fprintf(stderr, "[%ld/%ld] %.1f s, ETA %.1f s:", ch + 1, plan.n_chunk, el, el / (ch + 1) * (plan.n_chunk - ch - 1));
+            for (int i = 0; i < n; i++) fprintf(stderr, " %s %.4f", es[i].name, lb_eval_ppl(&es[i].st));
+            fputc('\n', stderr);
+        }
     }
     for (int i = 0; i < n; i++) { lb_runtime_free(es[i].rt); es[i].rt = NULL; }
 
@@ -446,6 +479,7 @@ int cmd_compare(int argc, char **argv) {
 
     print_table(stdout, es, n, csv);
     if (fflush(stdout)) { lb_fail(&err, "stdout: %s", strerror(errno)); goto done; }
+    if (csv_path && write_csv_file(csv_path, es, n, &err)) goto done;
     if (plot_path) {
         if (write_plot(plot_path, es, n, text_path, &plan, &err)) goto done;
         fprintf(stderr, "compare: wrote %s\n", plot_path);

@@ -205,7 +205,11 @@ def test_table(e, c):
     drop = lambda rs: [{k: v for k, v in r.items() if k != "decode_tok_s"} for r in rs]
     c.check(drop(rows2) == drop(rows), "-t 2 gives the same table (decode speed aside)")
     # the markdown table: header, alignment row, one row per model with the same names and PPL
-    md = e.compare(e.models).stdout.splitlines()
+    csv_file = e.p("table.csv")
+    md = e.compare(e.models, "--csv-file", csv_file).stdout.splitlines()
+    with open(csv_file) as f:
+        rows3 = parse_csv(f.read())
+    c.check(drop(rows3) == drop(rows), "--csv-file writes the same CSV table next to the markdown")
     c.check(len(md) == 2 + len(rows) and all(l.startswith("|") and l.endswith("|") for l in md),
             f"markdown: {len(md)} lines, all table rows")
     cells = [[x.strip() for x in l.strip("|").split("|")] for l in md[2:]]
