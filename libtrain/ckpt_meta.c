@@ -196,3 +196,23 @@ int lb_train_model_from_ckpt(lb_train_model *m, const char *path, lb_err *err) {
     if (rc) lb_train_model_free(m);
     return rc;
 }
+
+// a lowbit checkpoint is HDF5: the file starts with \x89HDF\r\n\x1a\n
+static int is_hdf5(const char *path) {
+    unsigned char magic[8] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    const size_t got = fread(magic, 1, sizeof magic, f);
+    fclose(f);
+    return got == 8 && !memcmp(magic, "\x89HDF\r\n\x1a\n", 8);
+}
+
+int lb_train_model_load(lb_train_model *m, const char *path, const char *tokenizer, lb_err *err) {
+    if (is_hdf5(path)) return lb_train_model_from_ckpt(m, path, err);
+    lb_model src;
+    memset(&src, 0, sizeof src);
+    if (lb_model_load(&src, path, tokenizer, err)) return -1;
+    const int rc = lb_train_model_from_model(m, &src, path, err);
+    lb_model_free(&src);
+    return rc;
+}

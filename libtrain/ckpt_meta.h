@@ -25,3 +25,7 @@ size_t lb_ckpt_meta_attrs(lb_ckpt_attr *out, const lb_hparams *hp, const char *v
 int lb_ckpt_read_meta(const lb_ckpt *c, lb_hparams *hp, char **vocab_source, lb_err *err);
 // A trainable model with the checkpoint's MASTER weights (weights/<name>), hparams from the meta.
 int lb_train_model_from_ckpt(lb_train_model *m, const char *path, lb_err *err);
+// Either kind of source: a lowbit checkpoint (HDF5 magic) -> lb_train_model_from_ckpt; anything
+// lb_model_load reads (GGUF, HF dir, llama2.c .bin + tokenizer) -> lb_train_model_from_model.
+// tokenizer may be NULL. Used for teachers (online KD, `lowbit teacher`).
+int lb_train_model_load(lb_train_model *m, const char *path, const char *tokenizer, lb_err *err);

@@ -12,28 +12,9 @@
 
 // --- the online teacher ----------------------------------------------------------------------
 
-// an HDF5 file (a lowbit checkpoint) starts with \x89HDF\r\n\x1a\n
-static int is_hdf5(const char *path) {
-    unsigned char magic[8] = {0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    const size_t got = fread(magic, 1, sizeof magic, f);
-    fclose(f);
-    return got == 8 && !memcmp(magic, "\x89HDF\r\n\x1a\n", 8);
-}
-
 static int open_teacher(lb_distill *d, const lb_hparams *student, lb_err *err) {
     const char *path = d->cfg.teacher;
-    if (is_hdf5(path)) {
-        if (lb_train_model_from_ckpt(&d->teacher, path, err)) return -1;
-    } else {
-        lb_model src;
-        memset(&src, 0, sizeof src);
-        if (lb_model_load(&src, path, d->cfg.tokenizer, err)) return -1;
-        const int rc = lb_train_model_from_model(&d->teacher, &src, path, err);
-        lb_model_free(&src);
-        if (rc) return -1;
-    }
+    if (lb_train_model_load(&d->teacher, path, d->cfg.tokenizer, err)) return -1;
     d->have_teacher = 1;
     lb_train_model_drop_grads(&d->teacher);   // forward only
     if (d->teacher.hp.n_vocab != student->n_vocab)

@@ -59,26 +59,6 @@ static void usage(FILE *f) {
         "per token.\n");
 }
 
-// a lowbit checkpoint is HDF5: \x89HDF\r\n\x1a\n
-static int is_hdf5(const char *path) {
-    unsigned char magic[8] = {0};
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    const size_t got = fread(magic, 1, sizeof magic, f);
-    fclose(f);
-    return got == 8 && !memcmp(magic, "\x89HDF\r\n\x1a\n", 8);
-}
-
-static int load_teacher(lb_train_model *m, const char *path, const char *tokenizer, lb_err *err) {
-    if (is_hdf5(path)) return lb_train_model_from_ckpt(m, path, err);
-    lb_model src;
-    memset(&src, 0, sizeof src);
-    if (lb_model_load(&src, path, tokenizer, err)) return -1;
-    const int rc = lb_train_model_from_model(m, &src, path, err);
-    lb_model_free(&src);
-    return rc;
-}
-
 // row n's RNG state: a pure function of (seed, n)
 static uint64_t row_rng(uint64_t seed, int64_t n) {
     uint64_t s = seed;
@@ -155,7 +135,7 @@ int cmd_teacher(int argc, char **argv) {
     double *cdf = NULL;
 
     if (lb_loader_open(&loader, tokens_path, split, (int)B, (int)T, 0, 0, 1, &err)) goto done;
-    if (load_teacher(&m, teacher_path, tokenizer, &err)) goto done;
+    if (lb_train_model_load(&m, teacher_path, tokenizer, &err)) goto done;
     have_model = 1;
     lb_train_model_drop_grads(&m);   // forward only
     const int V = m.hp.n_vocab;
