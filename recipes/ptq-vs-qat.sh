@@ -10,7 +10,8 @@
 #   recipes/ptq-vs-qat.sh [-o OUTDIR] [-s QAT_STEPS] [-c CHUNKS] [-q]
 #     -o OUTDIR   default runs/ptq-vs-qat (the teacher comes from runs/teacher, made if missing)
 #     -s STEPS    QAT optimizer steps of 16 x 256 tokens (default 150: 0.61M tokens per run)
-#     -c CHUNKS   perplexity chunks of 256 tokens per text (default 200)
+#     -c CHUNKS   wikitext2-valid: perplexity chunks of 256 tokens (default 200); the held-out
+#                 sample (40 kB of each file's held-out part; 12 kB with -q) is scored whole
 #     -q          quick: a small teacher (2 layers, 150 steps) trained here, 40 QAT steps, no
 #                 CE-only runs, 40 chunks; a few minutes on 2 cores (README's main job)
 #
@@ -18,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
-OUT=runs/ptq-vs-qat STEPS=150 CHUNKS=200 QUICK=0
+OUT=runs/ptq-vs-qat STEPS=150 CHUNKS=200 QUICK=0 MIX=40000
 while getopts "o:s:c:qh" o; do
   case $o in o) OUT=$OPTARG ;; s) STEPS=$OPTARG ;; c) CHUNKS=$OPTARG ;; q) QUICK=1 ;; *) sed -n '2,19p' "$0"; exit 2 ;; esac
 done
@@ -51,7 +52,7 @@ if [ "$QUICK" = 1 ]; then
     [ -f ckpt/step-00000150.h5 ] || { echo "== quick teacher: 2 layers, 150 steps"; "$LOWBIT" train teacher.yaml | tail -n 2; }
     "$LOWBIT" export ckpt/step-00000150.h5 -o teacher.gguf --type f32 --embeddings f32 --vocab vocab.gguf >/dev/null
   )
-  STEPS=40 CHUNKS=40
+  STEPS=40 CHUNKS=40 MIX=12000
 else
   TD="$REPO/runs/teacher"
   [ -f "$TD/teacher.gguf" ] || bash "$REPO/recipes/teacher.sh" -o "$TD"
@@ -59,7 +60,16 @@ fi
 cd "$OUT"
 ln -sf "$TD/teacher.gguf" teacher.gguf
 ln -sf "$TD/tokens.h5" tokens.h5
-HELD="$TD/heldout.txt"
+# held-out text for the table: the first MIX bytes of each file's held-out part (the teacher never
+# saw any of it), so KJV, Shakespeare and the jargon file weigh the same; scored whole
+: >heldout-mix.txt
+for f in kjv tinyshakespeare jargon; do
+  n=$(wc -l <"$DATA/text/$f.txt"); k=$((n * 95 / 100))
+  tail -n +"$((k + 1))" "$DATA/text/$f.txt" >heldout-part.txt
+  head -c "$MIX" heldout-part.txt >>heldout-mix.txt
+done
+rm -f heldout-part.txt
+HELD="$OUT/heldout-mix.txt"
 WIKI="$DATA/text/wikitext2-valid.tokens.txt"
 head -c 300000 "$TD/train-kjv.txt" >calib.txt
 head -c 150000 "$TD/train-tinyshakespeare.txt" >>calib.txt
@@ -126,11 +136,11 @@ models+=(ptq-rtn-stq1_0.gguf ptq-gptq-stq1_0.gguf ptq-rtn-tq1_0.gguf ptq-gptq-tq
 for v in kd ce; do
   [ -f "qat-sherry-$v-stq1_0.gguf" ] && models+=("qat-sherry-$v-stq1_0.gguf" "qat-sherry-$v-tq1_0.gguf" "qat-sherry-$v-tq2_0.gguf")
 done
-for set in heldout:"$HELD" wikitext2:"$WIKI"; do
-  name=${set%%:*} text=${set#*:}
+for set in heldout:"$HELD":0 wikitext2:"$WIKI":"$CHUNKS"; do
+  IFS=: read -r name text chunks <<<"$set"
   echo
-  echo "== $name: perplexity over $CHUNKS chunks of 256 tokens"
-  "$LOWBIT" compare --teacher teacher.gguf --text "$text" --ctx 256 --chunks "$CHUNKS" -t $T \
+  echo "== $name: perplexity over $([ "$chunks" = 0 ] && echo "all" || echo "$chunks") chunks of 256 tokens"
+  "$LOWBIT" compare --teacher teacher.gguf --text "$text" --ctx 256 $([ "$chunks" = 0 ] || echo "--chunks $chunks") -t $T \
     --plot "compare-$name.png" --csv-file "compare-$name.csv" "${models[@]}" 2>"compare-$name.log" | tee "compare-$name.md" ||
     { tail -n 3 "compare-$name.log" >&2; exit 1; }
 done
