@@ -3,14 +3,15 @@
 #   teacher (recipes/teacher.sh)
 #   -> PTQ baselines: RTN and GPTQ at 2 bits (q2_0c, q2_k) and 1.25-1.6 bits (stq1_0, tq1_0, tq2_0)
 #   -> QAT: SEQ 2-bit (format-exact q2_0c) and Sherry 3:4 1.25-bit (format-exact stq1_0), each
-#      with KD from the teacher (online, forward KL) and, for the KD-vs-CE comparison, CE only
+#      with KD from the teacher (online, forward KL) and, for the KD-vs-CE comparison, CE only;
+#      SEQ 2-bit also with CE + KD
 #   -> export every QAT checkpoint losslessly to its native and upstream types
 #   -> lowbit compare on the held-out split and on wikitext2-valid (markdown + CSV + PNG plot)
 #
 #   recipes/ptq-vs-qat.sh [-o OUTDIR] [-s QAT_STEPS] [-c CHUNKS] [-q]
 #     -o OUTDIR   default runs/ptq-vs-qat (the teacher comes from runs/teacher, made if missing)
 #     -s STEPS    QAT optimizer steps of 16 x 256 tokens (default 150: 0.61M tokens per run)
-#     -c CHUNKS   wikitext2-valid: perplexity chunks of 256 tokens (default 200); the held-out
+#     -c CHUNKS   wikitext2-valid: perplexity chunks of 256 tokens (default 100); the held-out
 #                 sample (40 kB of each file's held-out part; 12 kB with -q) is scored whole
 #     -q          quick: a small teacher (2 layers, 150 steps) trained here, 40 QAT steps, no
 #                 CE-only runs, 40 chunks; a few minutes on 2 cores (README's main job)
@@ -19,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
-OUT=runs/ptq-vs-qat STEPS=150 CHUNKS=200 QUICK=0 MIX=40000
+OUT=runs/ptq-vs-qat STEPS=150 CHUNKS=100 QUICK=0 MIX=40000
 while getopts "o:s:c:qh" o; do
   case $o in o) OUT=$OPTARG ;; s) STEPS=$OPTARG ;; c) CHUNKS=$OPTARG ;; q) QUICK=1 ;; *) sed -n '2,19p' "$0"; exit 2 ;; esac
 done
@@ -84,7 +85,7 @@ done
 echo "== PTQ done: rtn and gptq x q2_0c q2_k stq1_0 tq1_0 tq2_0"
 
 # --- 3. QAT -------------------------------------------------------------------------------------
-# qat_config NAME QUANTIZER GROUP FORMAT LR KD(1|0)
+# qat_config NAME QUANTIZER GROUP FORMAT LR KD   (KD 0: CE only, 1: KD only, 2: CE + KD, weights 1 and 1)
 qat_config() {
   local name=$1 quant=$2 group=$3 format=$4 lr=$5 kd=$6
   cat <<EOF
@@ -102,12 +103,13 @@ eval: {every: 0}
 seed: 7
 threads: $T
 EOF
-  [ "$kd" = 1 ] && echo "distill: {teacher: teacher.gguf, loss: forward_kl, kd_weight: 1.0, ce_weight: 0.0}"
+  [ "$kd" = 0 ] || echo "distill: {teacher: teacher.gguf, loss: forward_kl, kd_weight: 1.0, ce_weight: $((kd - 1)).0}"
   return 0
 }
 final() { printf '%s/step-%08d.h5' "$1" "$STEPS"; }
 runs=("qat-seq2-kd seq2 row q2_0c 2.0e-4 1" "qat-sherry-kd sherry 256 stq1_0 5.0e-4 1")
-[ "$QUICK" = 1 ] || runs+=("qat-seq2-ce seq2 row q2_0c 2.0e-4 0" "qat-sherry-ce sherry 256 stq1_0 5.0e-4 0")
+[ "$QUICK" = 1 ] || runs+=("qat-seq2-ce seq2 row q2_0c 2.0e-4 0" "qat-sherry-ce sherry 256 stq1_0 5.0e-4 0"
+                          "qat-seq2-kdce seq2 row q2_0c 2.0e-4 2")
 for r in "${runs[@]}"; do
   set -- $r
   qat_config "$@" >"$1.yaml"
@@ -119,10 +121,11 @@ done
 
 # --- 4. export (lossless) -----------------------------------------------------------------------
 exp() { [ -f "$2" ] || "$LOWBIT" export "$(final "$1")" -o "$2" --type "$3" --embeddings f32 --vocab "$TD/vocab.gguf" >/dev/null; }
-for v in kd ce; do
+for v in kd ce kdce; do
   [ -d "qat-seq2-$v" ] || continue
   exp "qat-seq2-$v" "qat-seq2-$v-q2_0c.gguf" q2_0c
   exp "qat-seq2-$v" "qat-seq2-$v-q2_k.gguf" q2_k
+  [ -d "qat-sherry-$v" ] || continue
   exp "qat-sherry-$v" "qat-sherry-$v-stq1_0.gguf" stq1_0
   exp "qat-sherry-$v" "qat-sherry-$v-tq1_0.gguf" tq1_0
   exp "qat-sherry-$v" "qat-sherry-$v-tq2_0.gguf" tq2_0
@@ -131,7 +134,7 @@ echo "== exported"
 
 # --- 5. compare -----------------------------------------------------------------------------------
 models=(ptq-rtn-q2_0c.gguf ptq-gptq-q2_0c.gguf ptq-rtn-q2_k.gguf ptq-gptq-q2_k.gguf)
-for v in kd ce; do [ -f "qat-seq2-$v-q2_0c.gguf" ] && models+=("qat-seq2-$v-q2_0c.gguf" "qat-seq2-$v-q2_k.gguf"); done
+for v in kd ce kdce; do [ -f "qat-seq2-$v-q2_0c.gguf" ] && models+=("qat-seq2-$v-q2_0c.gguf" "qat-seq2-$v-q2_k.gguf"); done
 models+=(ptq-rtn-stq1_0.gguf ptq-gptq-stq1_0.gguf ptq-rtn-tq1_0.gguf ptq-gptq-tq1_0.gguf ptq-rtn-tq2_0.gguf ptq-gptq-tq2_0.gguf)
 for v in kd ce; do
   [ -f "qat-sherry-$v-stq1_0.gguf" ] && models+=("qat-sherry-$v-stq1_0.gguf" "qat-sherry-$v-tq1_0.gguf" "qat-sherry-$v-tq2_0.gguf")
