@@ -47,7 +47,7 @@ for f in kjv tinyshakespeare jargon; do
   tail -n +"$((k + 1))" "$DATA/text/$f.txt" >>heldout.txt
 done
 "$LOWBIT" tokenize --vocab vocab.gguf train-*.txt -o tokens.h5 --val-fraction 0.01 -q
-"$LOWBIT" tokenize --info tokens.h5 | head -n 1
+"$LOWBIT" tokenize --info tokens.h5 | sed -n 1p
 
 FINAL=ckpt/step-00000600.h5
 if [ -f "$FINAL" ]; then
