@@ -69,6 +69,14 @@ static void normalize_row(lb_logsoftmax *ls, int j) {
     ls->argmax[j] = arg;
 }
 
+double lb_eval_nll(const float *logits, int n_vocab, int tok) {
+    float max = logits[0];
+    for (int v = 1; v < n_vocab; v++) max = logits[v] > max ? logits[v] : max;
+    double sum_exp = 0.0;
+    for (int v = 0; v < n_vocab; v++) sum_exp += expf(logits[v] - max);
+    return -((double)(logits[tok] - max) - log(sum_exp));
+}
+
 int lb_eval_chunk(lb_logsoftmax *ls, lb_runtime *rt, const lb_eval_plan *p, const int32_t *ids, long chunk,
                   int32_t *scratch, lb_err *err) {
     const int n_vocab = lb_runtime_hparams(rt)->n_vocab;

@@ -39,6 +39,10 @@ int lb_eval_tokenize(const lb_tokenizer *tok, char *text, size_t *len, int32_t *
 int lb_eval_plan_build(lb_eval_plan *p, size_t n_ids, int n_ctx, long max_chunks, const lb_tokenizer *tok,
                        const char *model_what, const char *text_what, lb_err *err);
 
+// NLL of token tok under softmax(logits) (n_vocab floats), exactly as a log-softmax row computes
+// it (max in float, sum of expf in double): for logits that do not come from an lb_runtime.
+double lb_eval_nll(const float *logits, int n_vocab, int tok);
+
 // --- one model's log-softmax over one chunk -----------------------------------------------------
 typedef struct lb_logsoftmax {
     int n_rows, n_vocab;

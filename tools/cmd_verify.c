@@ -29,6 +29,7 @@
 #include "cli_util.h"
 #include "export_gguf.h"
 #include "infer.h"
+#include "eval.h"
 #include "lb_types.h"
 #include "model.h"
 #include "tokenizer.h"
@@ -52,13 +53,6 @@ static void usage(FILE *f) {
         MAX_REL_DIFF, 100 * MAX_PPL_REL);
 }
 
-static double nll_of(const float *logits, int n_vocab, int tok) {
-    float max = logits[0];
-    for (int i = 1; i < n_vocab; i++) max = logits[i] > max ? logits[i] : max;
-    double sum_exp = 0.0;
-    for (int i = 0; i < n_vocab; i++) sum_exp += expf(logits[i] - max);
-    return -((double)(logits[tok] - max) - log(sum_exp));
-}
 
 // the GGUF must describe the checkpoint's architecture before any number is compared
 static int same_shape(const lb_hparams *a, const lb_hparams *b, const char *gguf, lb_err *err) {
@@ -130,7 +124,6 @@ int cmd_verify(int argc, char **argv) {
     size_t n_ids = 0, text_len = 0;
     int status = 1, loaded = 0;
     if (!(text = lb_cli_read_file(text_path, &text_len, &err))) return lb_cli_error("%s", err.msg);
-    if (text_len > 0 && text[text_len - 1] == '\n') text[--text_len] = '\0';
     if (lb_model_load(&model, gguf, NULL, &err)) { free(text); return lb_cli_error("%s", err.msg); }
     if (lb_hparams_from_model(&hp, &model, gguf, &err)) goto done;
     if (lb_ckpt_qat_load(&cq, ckpt, &err)) goto done;
@@ -141,19 +134,13 @@ int cmd_verify(int argc, char **argv) {
     if (match_embedding(&cq.m, &model, "token_embd.weight", &err) || match_embedding(&cq.m, &model, "output.weight", &err))
         goto done;
     if (!(tok = lb_tokenizer_build(&model.kv, gguf, &err))) goto done;
-    if (lb_tokenize(tok, text, text_len, 1, 0, &ids, &n_ids, &err)) goto done;
-    if (n_ids < 2 * (size_t)n_ctx) {
-        lb_fail(&err, "%s: tokenizes to only %zu tokens; a context of %ld needs at least %ld", text_path, n_ids, n_ctx, 2 * n_ctx);
-        goto done;
-    }
+    if (lb_eval_tokenize(tok, text, &text_len, &ids, &n_ids, &err)) goto done;
+    lb_eval_plan plan;
+    if (lb_eval_plan_build(&plan, n_ids, (int)n_ctx, max_chunks, tok, gguf, text_path, &err)) goto done;
     for (size_t i = 0; i < n_ids; i++)
         if (ids[i] < 0 || ids[i] >= hp.n_vocab) { lb_fail(&err, "%s: token id %d out of the vocabulary", text_path, ids[i]); goto done; }
-    const int add_bos = lb_tokenizer_add_bos(tok);
-    const int32_t bos = lb_tokenizer_bos(tok);
-    if (add_bos && bos < 0) { lb_fail(&err, "%s: the vocabulary adds BOS but has no BOS token", gguf); goto done; }
-    long n_chunk = (long)(n_ids / (size_t)n_ctx);
-    if (max_chunks < n_chunk) n_chunk = max_chunks;
-    const int first = (int)n_ctx / 2;
+    const long n_chunk = plan.n_chunk;
+    const int first = plan.first;
     if (!(rt = lb_runtime_build_hp(&model, &hp, gguf, (int)n_ctx, (int)n_threads, &err))) goto done;
     logits = malloc((size_t)n_ctx * (size_t)hp.n_vocab * sizeof(float));
     chunk = malloc((size_t)n_ctx * sizeof *chunk);
@@ -166,7 +153,7 @@ int cmd_verify(int argc, char **argv) {
     long count = 0;
     for (long i = 0; i < n_chunk; i++) {
         memcpy(chunk, ids + (size_t)i * n_ctx, (size_t)n_ctx * sizeof *chunk);
-        if (add_bos) chunk[0] = bos;
+        if (plan.add_bos) chunk[0] = plan.bos;
         if (lb_runtime_eval(rt, chunk, (int)n_ctx, 0, logits, (int)n_ctx, &err)) goto done;
         if (lb_train_model_forward(&cq.m, chunk, NULL, 1, (int)n_ctx, NULL, &err)) goto done;
         const float *lt = lb_train_model_logits(&cq.m);
@@ -179,8 +166,8 @@ int cmd_verify(int argc, char **argv) {
         }
         for (int j = first; j < n_ctx - 1; j++) {
             const int next = ids[(size_t)i * n_ctx + j + 1];
-            nll_tr += nll_of(lt + (size_t)j * hp.n_vocab, hp.n_vocab, next);
-            nll_rt += nll_of(logits + (size_t)j * hp.n_vocab, hp.n_vocab, next);
+            nll_tr += lb_eval_nll(lt + (size_t)j * hp.n_vocab, hp.n_vocab, next);
+            nll_rt += lb_eval_nll(logits + (size_t)j * hp.n_vocab, hp.n_vocab, next);
             count++;
         }
         const double rel = maxl > 0 ? maxd / maxl : maxd;
