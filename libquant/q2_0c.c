@@ -126,6 +126,8 @@ TARGET_AVX2 void lb_vec_dot_q2_0c_q8_K_avx2(int64_t n, float *s, const void *vx,
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const float dx = lb_fp16_to_f32(x[b].d);
+        // 130-byte blocks: lines at +0, +64, +128 of consecutive blocks cover every line
+        lb_prefetch_ahead(&x[b]); lb_prefetch_ahead((const char *)&x[b] + 64); lb_prefetch_ahead((const char *)&x[b] + 128);
         for (int h = 0; h < 2; h++) {
             const block_q8_K *yb = &y[2 * b + h];
             const uint8_t *qs = x[b].qs + 64 * h;
@@ -164,6 +166,7 @@ TARGET_AVX512_VBMI_VNNI void lb_vec_dot_q2_0c_q8_K_avx512(int64_t n, float *s, c
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const float dx = lb_fp16_to_f32(x[b].d);
+        lb_prefetch_ahead(&x[b]); lb_prefetch_ahead((const char *)&x[b] + 64); lb_prefetch_ahead((const char *)&x[b] + 128);
         for (int h = 0; h < 2; h++) {
             const block_q8_K *yb = &y[2 * b + h];
             const __m512i c = _mm512_loadu_si512(x[b].qs + 64 * h);   // 256 codes

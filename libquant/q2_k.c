@@ -342,6 +342,8 @@ TARGET_AVX2 static inline __attribute__((always_inline)) void q2_K_dot256(int64_
     const __m256i shuf2 = _mm256_setr_epi8(SC_LANE(4), SC_LANE(5)), shuf3 = _mm256_setr_epi8(SC_LANE(6), SC_LANE(7));
     __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+        // 84-byte blocks: lines at +0 and +64 of consecutive blocks cover every line
+        lb_prefetch_ahead(&x[b]); lb_prefetch_ahead((const char *)&x[b] + 64);
         const float yd = y[b].d;
         const float dall = yd * lb_fp16_hw(x[b].d);
         const float dmin = -yd * lb_fp16_hw(x[b].dmin);

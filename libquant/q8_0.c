@@ -2,6 +2,8 @@
 #include "q8_0.h"
 #include <math.h>
 #include "simd.h"
+#include "rtn_avx2.h"
+#include "cpu_features.h"
 
 // ----------------------------------------------------------------------------
 // pack / unpack
@@ -15,7 +17,7 @@ void lb_q8_0_to_float(const void *vx, float *y, int64_t n) {
     }
 }
 
-void lb_q8_0_from_float(const float *x, void *vy, int64_t n) {
+void lb_q8_0_from_float_ref(const float *x, void *vy, int64_t n) {
     block_q8_0 *y = vy;
     const int64_t nb = n / LB_QK8_0;
     for (int64_t b = 0; b < nb; b++) {
@@ -29,6 +31,44 @@ void lb_q8_0_from_float(const float *x, void *vy, int64_t n) {
         y[b].d = lb_f32_to_fp16(d);
         for (int j = 0; j < LB_QK8_0; j++) y[b].qs[j] = (int8_t)roundf(xb[j] * id);
     }
+}
+
+#if LB_HAVE_X86
+// roundf (half away from zero) of 8 lanes, exact for every finite input: t = trunc(v) and
+// the fraction v - t are exact in f32, so |fraction| >= 0.5 is decided without rounding error
+// (adding 0.5 and truncating is not exact: 0.49999997 + 0.5 rounds to 1.0)
+TARGET_AVX2 static inline __m256 round_away(__m256 v) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(v, t));
+    const __m256 step = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(v, sign));   // +-1, v's sign
+    return _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ), step));
+}
+
+TARGET_AVX2 static void q8_0_from_float_avx2(const float *x, block_q8_0 *y, int64_t n) {
+    const int64_t nb = n / LB_QK8_0;
+    for (int64_t b = 0; b < nb; b++) {
+        const float *xb = x + b * LB_QK8_0;
+        float amax;
+        if (lb_rtn_absmax_avx2(xb, LB_QK8_0, &amax)) { lb_q8_0_from_float_ref(xb, &y[b], LB_QK8_0); continue; }
+        const float d = amax / 127.0f;
+        const float id = d ? 1.0f / d : 0.0f;
+        if (!(id < INFINITY)) { lb_q8_0_from_float_ref(xb, &y[b], LB_QK8_0); continue; }
+        y[b].d = lb_f32_to_fp16(d);
+        const __m256 vid = _mm256_set1_ps(id);
+        __m256i q[4];   // |x*id| <= 127 (+ rounding): int8 without saturation
+        for (int k = 0; k < 4; k++) q[k] = _mm256_cvttps_epi32(round_away(_mm256_mul_ps(_mm256_loadu_ps(xb + 8 * k), vid)));
+        _mm256_storeu_si256((__m256i *)y[b].qs, lb_rtn_pack_i8_avx2(q[0], q[1], q[2], q[3]));
+    }
+}
+#endif
+
+// ggml's rule; the AVX2 path gives the same bytes (rtn_avx2.h says why)
+void lb_q8_0_from_float(const float *x, void *vy, int64_t n) {
+#if LB_HAVE_X86
+    if (lb_cpu_get_features()->avx2) { q8_0_from_float_avx2(x, vy, n); return; }
+#endif
+    lb_q8_0_from_float_ref(x, vy, n);
 }
 
 // ----------------------------------------------------------------------------
@@ -105,6 +145,7 @@ TARGET_AVX512VNNI static void vec_dot_q8_0_avx512vnni(int64_t n, float *s, const
     const int64_t nb = n / LB_QK8_0;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+        lb_prefetch_ahead(&x[b]);   // 34-byte blocks: one line per block covers them all
         const __m256 d = _mm256_set1_ps(f16c_to_f32(x[b].d) * f16c_to_f32(y[b].d));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(block_dot_vnni(x + b, y + b)), acc);
     }

@@ -152,6 +152,7 @@ TARGET_AVX2 void lb_vec_dot_stq1_0_q8_K_avx2(int64_t n, float *s, const void *vx
     const __m256i one16 = _mm256_set1_epi16(1);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+        lb_prefetch_ahead(&x[b]);   // 42-byte blocks: one line per block covers them all
         __m256i s16 = _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
             const __m128i q = _mm_loadl_epi64((const __m128i *)(x[b].qs + 8 * c));
@@ -193,6 +194,7 @@ TARGET_AVX512_VBMI_VNNI void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, 
     const __m256i mone = _mm256_set1_epi16(-1);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+        lb_prefetch_ahead(&x[b]);
         uint64_t sg, q[4];
         memcpy(&sg, x[b].sign, 8);
         memcpy(q, x[b].qs, 32);
