@@ -31,6 +31,9 @@ typedef void (*lb_to_float_fn)(const void *x, float *y, int64_t n);
 typedef void (*lb_from_float_fn)(const float *x, void *y, int64_t n);
 // s = dot(x row in this type, y row in vec_dot_type), n values
 typedef void (*lb_vec_dot_fn)(int64_t n, float *s, const void *x, const void *y);
+// the same for 4 activation rows: s[t*bs] = dot(x, row t), row t at y + t*by bytes, each
+// result bitwise equal to vec_dot's for that row (the weight row is unpacked once, used 4x)
+typedef void (*lb_vec_dot4_fn)(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by);
 
 typedef struct lb_type_traits {
     const char *name;           // "f32", "q8_0", ... (lower case, as llama.cpp prints)
@@ -40,6 +43,7 @@ typedef struct lb_type_traits {
     lb_from_float_fn from_float;
     lb_vec_dot_fn vec_dot;
     uint32_t vec_dot_type;      // the type activations are converted to before vec_dot
+    lb_vec_dot4_fn vec_dot4;    // optional (NULL): 4 activation rows at once, for prefill
 } lb_type_traits;
 
 // NULL for an id no known ggml type uses. Types lowbit cannot compute still have sizes.

@@ -148,9 +148,12 @@ TARGET_AVX2 void lb_vec_dot_q2_0c_q8_K_avx2(int64_t n, float *s, const void *vx,
 // multishift + and yields 64 codes in weight order. The offset is one bit early so the byte
 // holds 2c (bits 1-2) rather than c: the factor 2 of (2c-3) costs nothing. Offsets wrap
 // within the qword, so "bit -1" is bit 63 and is masked away with the other stray bits.
-TARGET_AVX512_VBMI_VNNI void lb_vec_dot_q2_0c_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) {
+// NT activation rows at once (1 for decode, 4 for prefill): the codes are unpacked once and
+// used NT times. Each row's arithmetic is the same whatever NT is, so the 4-row kernel's
+// results are bitwise the 1-row kernel's (tests/test_quant_kernels.c checks it).
+TARGET_AVX512_VBMI_VNNI static inline __attribute__((always_inline)) void
+q2_0c_dot_avx512(const int NT, int64_t n, float *s, size_t bs, const void *vx, const void *vy, size_t by) {
     const block_q2_0c *x = vx;
-    const block_q8_K *y = vy;
     const int64_t nb = n / LB_QK2_0C;
     // output byte i of qword q (q = 0..7) is weight 8q+i of a 64-weight group, whose code
     // sits in source qword q/4 (after vpermq) at bit 16*(q%4) + 2i; minus 1, wrapped (mod 64)
@@ -163,31 +166,47 @@ TARGET_AVX512_VBMI_VNNI void lb_vec_dot_q2_0c_q8_K_avx512(int64_t n, float *s, c
     const __m512i perm0 = _mm512_set_epi64(1, 1, 1, 1, 0, 0, 0, 0), perm1 = _mm512_set_epi64(3, 3, 3, 3, 2, 2, 2, 2);
     const __m512i perm2 = _mm512_set_epi64(5, 5, 5, 5, 4, 4, 4, 4), perm3 = _mm512_set_epi64(7, 7, 7, 7, 6, 6, 6, 6);
     const __m256i mthree = _mm256_set1_epi16(-3);
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m512 acc0[4], acc1[4];
+    for (int t = 0; t < NT; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); }
     for (int64_t b = 0; b < nb; b++) {
         const float dx = lb_fp16_to_f32(x[b].d);
+        // 130-byte blocks: lines at +0, +64, +128 of consecutive blocks cover every line
         lb_prefetch_ahead(&x[b]); lb_prefetch_ahead((const char *)&x[b] + 64); lb_prefetch_ahead((const char *)&x[b] + 128);
         for (int h = 0; h < 2; h++) {
-            const block_q8_K *yb = &y[2 * b + h];
             const __m512i c = _mm512_loadu_si512(x[b].qs + 64 * h);   // 256 codes
-            // start from -3 * sum(a): bsums pairs times -3, 8 int32 in the low half
-            __m512i acc = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)yb->bsums), mthree));
             const __m512i u0 = _mm512_and_si512(_mm512_multishift_epi64_epi8(ctrl, _mm512_permutexvar_epi64(perm0, c)), m6);
             const __m512i u1 = _mm512_and_si512(_mm512_multishift_epi64_epi8(ctrl, _mm512_permutexvar_epi64(perm1, c)), m6);
             const __m512i u2 = _mm512_and_si512(_mm512_multishift_epi64_epi8(ctrl, _mm512_permutexvar_epi64(perm2, c)), m6);
             const __m512i u3 = _mm512_and_si512(_mm512_multishift_epi64_epi8(ctrl, _mm512_permutexvar_epi64(perm3, c)), m6);
-            acc = _mm512_dpbusd_epi32(acc, u0, _mm512_loadu_si512(yb->qs));
-            acc = _mm512_dpbusd_epi32(acc, u1, _mm512_loadu_si512(yb->qs + 64));
-            acc = _mm512_dpbusd_epi32(acc, u2, _mm512_loadu_si512(yb->qs + 128));
-            acc = _mm512_dpbusd_epi32(acc, u3, _mm512_loadu_si512(yb->qs + 192));
-            const __m512 d = _mm512_set1_ps(dx * yb->d);
-            if (h == 0) acc0 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(acc), acc0);
-            else        acc1 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(acc), acc1);
+            for (int t = 0; t < NT; t++) {
+                const block_q8_K *yb = (const block_q8_K *)((const char *)vy + (size_t)t * by) + 2 * b + h;
+                // start from -3 * sum(a): bsums pairs times -3, 8 int32 in the low half
+                __m512i acc = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)yb->bsums), mthree));
+                acc = _mm512_dpbusd_epi32(acc, u0, _mm512_loadu_si512(yb->qs));
+                acc = _mm512_dpbusd_epi32(acc, u1, _mm512_loadu_si512(yb->qs + 64));
+                acc = _mm512_dpbusd_epi32(acc, u2, _mm512_loadu_si512(yb->qs + 128));
+                acc = _mm512_dpbusd_epi32(acc, u3, _mm512_loadu_si512(yb->qs + 192));
+                const __m512 d = _mm512_set1_ps(dx * yb->d);
+                if (h == 0) acc0[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(acc), acc0[t]);
+                else        acc1[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(acc), acc1[t]);
+            }
         }
     }
-    *s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    for (int t = 0; t < NT; t++) s[(size_t)t * bs] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t]));
+}
+
+TARGET_AVX512_VBMI_VNNI void lb_vec_dot_q2_0c_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) {
+    q2_0c_dot_avx512(1, n, s, 0, vx, vy, 0);
+}
+
+TARGET_AVX512_VBMI_VNNI void lb_vec_dot4_q2_0c_q8_K_avx512(int64_t n, float *s, size_t bs, const void *vx, const void *vy,
+                                                         size_t by) {
+    q2_0c_dot_avx512(4, n, s, bs, vx, vy, by);
 }
 #else
 void lb_vec_dot_q2_0c_q8_K_avx2(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_q2_0c_q8_K_ref(n, s, x, y); }
 void lb_vec_dot_q2_0c_q8_K_avx512(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_q2_0c_q8_K_ref(n, s, x, y); }
+void lb_vec_dot4_q2_0c_q8_K_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by) {
+    for (int t = 0; t < 4; t++) lb_vec_dot_q2_0c_q8_K_ref(n, s + (size_t)t * bs, x, (const char *)y + (size_t)t * by);
+}
 #endif

@@ -9,6 +9,7 @@
 // spans two Q8_K blocks, and the constant "-3" of every weight is subtracted once per 256
 // activations through bsums instead of once per weight.
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 #include "fp16.h"
 
@@ -39,3 +40,6 @@ void lb_vec_dot_q2_0c_q8_K_avx2(int64_t n, float *s, const void *x, const void *
 // AVX-512 F/BW/VL + VBMI (vpmultishiftqb unpacks codes in weight order) + VNNI (vpdpbusd).
 // Only valid when lb_cpu_features.avx512vbmi && .avx512vnni; the type table falls back to AVX2.
 void lb_vec_dot_q2_0c_q8_K_avx512(int64_t n, float *s, const void *x, const void *y);
+// the same for 4 activation rows (prefill): s[t*bs] = dot(x, row t of y), row t at y + t*by
+// bytes; every result bitwise equal to lb_vec_dot_q2_0c_q8_K_avx512's for that row
+void lb_vec_dot4_q2_0c_q8_K_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by);

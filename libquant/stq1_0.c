@@ -179,10 +179,11 @@ TARGET_AVX2 void lb_vec_dot_stq1_0_q8_K_avx2(int64_t n, float *s, const void *vx
 // AVX-512: vpmultishiftqb spreads the chunk's 16 nibbles (one qword) over 4 slices, pshufb
 // maps them to u = lane + 1 in {0,1,2} (unsigned, as vpdpbusd wants), groups with sign 1 take
 // 2 - u (= -lane + 1) under a byte mask, and the +1 bias is paid back once per block with
-// bsums (sum u*a - sum a).
-TARGET_AVX512_VBMI_VNNI void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) {
+// bsums (sum u*a - sum a). NT activation rows at once (1: decode, 4: prefill) share the
+// unpacking; each row's arithmetic does not depend on NT, so the results are bitwise equal.
+TARGET_AVX512_VBMI_VNNI static inline __attribute__((always_inline)) void
+stq1_0_dot_avx512(const int NT, int64_t n, float *s, size_t bs, const void *vx, const void *vy, size_t by) {
     const block_stq1_0 *x = vx;
-    const block_q8_K *y = vy;
     const int64_t nb = n / LB_QKSTQ;
     static const uint8_t ctrl_bytes[64] = {   // output byte 16p+m: nibble m = bits 4m.. of the qword
         0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
@@ -192,28 +193,52 @@ TARGET_AVX512_VBMI_VNNI void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, 
     const __m512i tab = _mm512_add_epi8(_mm512_loadu_si512(lane_tab), _mm512_set1_epi8(1));   // u = lane + 1
     const __m512i m4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(2);
     const __m256i mone = _mm256_set1_epi16(-1);
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m512 acc0[4], acc1[4];
+    for (int t = 0; t < NT; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); }
     for (int64_t b = 0; b < nb; b++) {
-        lb_prefetch_ahead(&x[b]);
+        lb_prefetch_ahead(&x[b]);   // 42-byte blocks: one line per block covers them all
         uint64_t sg, q[4];
         memcpy(&sg, x[b].sign, 8);
         memcpy(q, x[b].qs, 32);
-        __m512i acc = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)y[b].bsums), mone));
+        __m512i acc[4];
+        for (int t = 0; t < NT; t++) {
+            const block_q8_K *yb = (const block_q8_K *)((const char *)vy + (size_t)t * by) + b;
+            acc[t] = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)yb->bsums), mone));
+        }
         for (int c = 0; c < 4; c++) {
             const __m512i nib = _mm512_and_si512(_mm512_multishift_epi64_epi8(ctrl, _mm512_set1_epi64((long long)q[c])), m4);
             const __m512i u0 = _mm512_shuffle_epi8(tab, nib);
             // sign bit of group m -> byte mask bit 16p + m for all four slices
             const __mmask64 k = _cvtu64_mask64(((sg >> (16 * c)) & 0xFFFF) * 0x0001000100010001ull);
             const __m512i u = _mm512_mask_sub_epi8(u0, k, two, u0);
-            acc = _mm512_dpbusd_epi32(acc, u, _mm512_loadu_si512(y[b].qs + 64 * c));
+            for (int t = 0; t < NT; t++) {
+                const block_q8_K *yb = (const block_q8_K *)((const char *)vy + (size_t)t * by) + b;
+                acc[t] = _mm512_dpbusd_epi32(acc[t], u, _mm512_loadu_si512(yb->qs + 64 * c));
+            }
         }
-        const __m512 d = _mm512_set1_ps(lb_fp16_to_f32(x[b].d) * y[b].d);
-        if (b & 1) acc1 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(acc), acc1);
-        else       acc0 = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(acc), acc0);
+        const float dx = lb_fp16_to_f32(x[b].d);
+        for (int t = 0; t < NT; t++) {
+            const block_q8_K *yb = (const block_q8_K *)((const char *)vy + (size_t)t * by) + b;
+            const __m512 d = _mm512_set1_ps(dx * yb->d);
+            if (b & 1) acc1[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(acc[t]), acc1[t]);
+            else       acc0[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(acc[t]), acc0[t]);
+        }
     }
-    *s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    for (int t = 0; t < NT; t++) s[(size_t)t * bs] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t]));
+}
+
+TARGET_AVX512_VBMI_VNNI void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) {
+    stq1_0_dot_avx512(1, n, s, 0, vx, vy, 0);
+}
+
+TARGET_AVX512_VBMI_VNNI void lb_vec_dot4_stq1_0_q8_K_avx512(int64_t n, float *s, size_t bs, const void *vx, const void *vy,
+                                                          size_t by) {
+    stq1_0_dot_avx512(4, n, s, bs, vx, vy, by);
 }
 #else
 void lb_vec_dot_stq1_0_q8_K_avx2(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_stq1_0_q8_K_ref(n, s, x, y); }
 void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_stq1_0_q8_K_ref(n, s, x, y); }
+void lb_vec_dot4_stq1_0_q8_K_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by) {
+    for (int t = 0; t < 4; t++) lb_vec_dot_stq1_0_q8_K_ref(n, s + (size_t)t * bs, x, (const char *)y + (size_t)t * by);
+}
 #endif

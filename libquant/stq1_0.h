@@ -8,6 +8,7 @@
 // block and every 3:4 group has exactly one encoding. Type id LB_TYPE_STQ1_0 (97).
 // Dot products take Q8_K activations (one STQ1_0 block per Q8_K block).
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 #include "fp16.h"
 
@@ -46,3 +47,6 @@ void lb_vec_dot_stq1_0_q8_K_ref(int64_t n, float *s, const void *x, const void *
 void lb_vec_dot_stq1_0_q8_K_avx2(int64_t n, float *s, const void *x, const void *y);
 // AVX-512 F/BW/VL + VBMI + VNNI; only valid when lb_cpu_features.avx512vbmi && .avx512vnni
 void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, const void *x, const void *y);
+// the same for 4 activation rows (prefill): s[t*bs] = dot(x, row t of y), row t at y + t*by
+// bytes; every result bitwise equal to lb_vec_dot_stq1_0_q8_K_avx512's for that row
+void lb_vec_dot4_stq1_0_q8_K_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by);

@@ -13,6 +13,7 @@
 
 void lb_types_register(uint32_t type, lb_to_float_fn to_float, lb_from_float_fn from_float,
                        lb_vec_dot_fn vec_dot, uint32_t vec_dot_type);
+void lb_types_register_dot4(uint32_t type, lb_vec_dot4_fn vec_dot4);
 
 // pick the widest variant the CPU supports
 #define PICK(f_ref, f_avx2, f_avx512) (cpu->avx512 ? (f_avx512) : cpu->avx2 ? (f_avx2) : (f_ref))
@@ -48,4 +49,9 @@ void lb_types_init_kernels(void) {
     lb_types_register(LB_TYPE_STQ1_0, lb_stq1_0_to_float, lb_stq1_0_from_float,
                       cpu->avx512vbmi_vnni ? lb_vec_dot_stq1_0_q8_K_avx512 : cpu->avx2 ? lb_vec_dot_stq1_0_q8_K_avx2
                                                                            : lb_vec_dot_stq1_0_q8_K_ref, LB_TYPE_Q8_K);
+    // 4-row kernels (prefill) where they exist; they must agree bitwise with the vec_dot above
+    if (cpu->avx512vbmi_vnni) {
+        lb_types_register_dot4(LB_TYPE_Q2_0C, lb_vec_dot4_q2_0c_q8_K_avx512);
+        lb_types_register_dot4(LB_TYPE_STQ1_0, lb_vec_dot4_stq1_0_q8_K_avx512);
+    }
 }

@@ -98,9 +98,10 @@ static int prefill_policy(void) {   // 0: per type, 1: always sgemm, 2: always v
     return p;
 }
 
-static int prefill_sgemm(uint32_t type) {
+static int prefill_sgemm(const lb_type_traits *tr, uint32_t type) {
     const int p = prefill_policy();
     if (p) return p == 1 && type != LB_TYPE_Q8_0;
+    if (tr->vec_dot4) return 0;   // a 4-row integer kernel beats dequantize + sgemm (bench_quant.sh -big)
     switch (type) {
     case LB_TYPE_Q2_K: case LB_TYPE_TQ1_0: case LB_TYPE_TQ2_0: case LB_TYPE_Q2_0C: case LB_TYPE_STQ1_0: return 1;
     default: return 0;
@@ -114,7 +115,7 @@ static int prefill_sgemm(uint32_t type) {
 // only its current chunk, not a fixed half of the matrix. A job is one weight's rows; several
 // jobs (lb_matmul_multi) share one parallel region, their chunks numbered one after another.
 typedef struct vec_dot_job {
-    float *out; int64_t ldo; const lb_tensor *w; lb_vec_dot_fn dot; int64_t first_chunk;
+    float *out; int64_t ldo; const lb_tensor *w; lb_vec_dot_fn dot; lb_vec_dot4_fn dot4; int64_t first_chunk;
 } vec_dot_job;
 
 static void matmul_vec_dot_jobs(lb_matmul_ctx *c, const vec_dot_job *jobs, int n_jobs, const void *xq,
@@ -134,16 +135,25 @@ static void matmul_vec_dot_jobs(lb_matmul_ctx *c, const vec_dot_job *jobs, int n
         const size_t w_row_bytes = lb_row_size(jb->w->type, K);
         const int64_t r0 = (ci - jb->first_chunk) * LB_MATMUL_CHUNK;
         const int64_t r1 = r0 + LB_MATMUL_CHUNK < M ? r0 + LB_MATMUL_CHUNK : M;
+        const char *wdata = (const char *)jb->w->data;
+        int t0 = 0;
+        // prefill: 4 tokens per weight-row read, tokens outermost so the chunk's rows and the
+        // 4 activation rows both stay in L1
+        if (jb->dot4)
+            for (; t0 + 4 <= n; t0 += 4)
+                for (int64_t r = r0; r < r1; r++)
+                    jb->dot4(K, &jb->out[t0 * jb->ldo + r], (size_t)jb->ldo, wdata + (size_t)r * w_row_bytes,
+                             xbytes + (size_t)t0 * x_row_bytes, x_row_bytes);
         for (int64_t r = r0; r < r1; r++) {
-            const char *wrow = (const char *)jb->w->data + (size_t)r * w_row_bytes;
-            for (int t = 0; t < n; t++) jb->dot(K, &jb->out[t * jb->ldo + r], wrow, xbytes + (size_t)t * x_row_bytes);
+            const char *wrow = wdata + (size_t)r * w_row_bytes;
+            for (int t = t0; t < n; t++) jb->dot(K, &jb->out[t * jb->ldo + r], wrow, xbytes + (size_t)t * x_row_bytes);
         }
     }
 }
 
 static void matmul_vec_dot(lb_matmul_ctx *c, float *out, int64_t ldo, const void *xq, size_t x_row_bytes, int n,
-                           const lb_tensor *w, lb_vec_dot_fn dot) {
-    const vec_dot_job job = {out, ldo, w, dot, 0};
+                           const lb_tensor *w, lb_vec_dot_fn dot, lb_vec_dot4_fn dot4) {
+    const vec_dot_job job = {out, ldo, w, dot, dot4, 0};
     matmul_vec_dot_jobs(c, &job, 1, xq, x_row_bytes, n);
 }
 
@@ -184,6 +194,7 @@ int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, 
     if (n < 1 || n > c->max_n || K > c->max_k) return lb_fail(err, "matmul: %s: %d x %lld exceeds scratch", w->name, n, (long long)K);
     // the kernel for (weight type, activation type): the registered one, or f16 x f32
     const lb_vec_dot_fn dot = act_type == tr->vec_dot_type ? tr->vec_dot : lb_vec_dot_f16_f32_best();
+    const lb_vec_dot4_fn dot4 = act_type == tr->vec_dot_type ? tr->vec_dot4 : NULL;
     const size_t x_row_bytes = lb_row_size(act_type, K);
     // sgemm for float activations (f32/f16/bf16). Block-quantized activations (q8_0, q8_K) go
     // through vec_dot for Q8_0 weights: its per-block integer sums are what llama.cpp computes in
@@ -193,7 +204,7 @@ int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, 
     // vec_dot, 3e-7. The low-bit types may take the sgemm path anyway (prefill_sgemm above):
     // there the weights' own rounding dwarfs such flips, and sgemm is several times faster.
     const int sgemm = n >= LB_MATMUL_SGEMM_MIN_N && tr->to_float && vt->to_float &&
-                      (vt->blck_size == 1 || prefill_sgemm(w->type));
+                      (vt->blck_size == 1 || prefill_sgemm(tr, w->type));
 
     // activations -> activation type, once per call (not once per weight row)
     const float *xf = x;
@@ -208,7 +219,7 @@ int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, 
         }
     }
     if (sgemm) matmul_sgemm(c, out, ldo, xf, n, w, tr);
-    else matmul_vec_dot(c, out, ldo, xq, x_row_bytes, n, w, dot);
+    else matmul_vec_dot(c, out, ldo, xq, x_row_bytes, n, w, dot, dot4);
     return 0;
 }
 
@@ -227,7 +238,9 @@ int lb_matmul_multi(lb_matmul_ctx *c, int n_w, float *const *outs, const int64_t
         const lb_type_traits *tr = lb_type_get(ws[i]->type);
         fuse = tr && tr->vec_dot && ws[i]->ne[0] == K && lb_matmul_activation_type(ws[i]) == act_type;
         if (!fuse) break;
-        jobs[i] = (vec_dot_job){outs[i], ldos[i], ws[i], act_type == tr->vec_dot_type ? tr->vec_dot : lb_vec_dot_f16_f32_best(), chunk};
+        const int own = act_type == tr->vec_dot_type;
+        jobs[i] = (vec_dot_job){outs[i], ldos[i], ws[i], own ? tr->vec_dot : lb_vec_dot_f16_f32_best(),
+                                own ? tr->vec_dot4 : NULL, chunk};
         chunk += (ws[i]->ne[1] + LB_MATMUL_CHUNK - 1) / LB_MATMUL_CHUNK;
     }
     const lb_type_traits *vt = lb_type_get(act_type);

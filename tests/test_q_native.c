@@ -417,6 +417,28 @@ static int test_dots(int have_avx2, int have_vbmi) {
                     fails += check_dot("q2_0c/avx512", n, lb_vec_dot_q2_0c_q8_K_ref, lb_vec_dot_q2_0c_q8_K_avx512, xq, y, tq);
                     fails += check_dot("stq1_0/avx512", n, lb_vec_dot_stq1_0_q8_K_ref, lb_vec_dot_stq1_0_q8_K_avx512, xs, y, ts);
                     checks += 2;
+                    // the 4-row prefill kernels: each of 4 results bitwise the 1-row kernel's
+                    // (row 0 is y itself, rows 1..3 fresh; output stride 3 floats)
+                    block_q8_K *y4 = malloc(4 * nk * sizeof *y4);
+                    memcpy(y4, y, nk * sizeof *y);
+                    for (int t = 1; t < 4; t++) rnd_q8_K(y4 + t * nk, nk, (ymode + t) % 5);
+                    float s4[12], s1;
+                    for (int k = 0; k < 2; k++) {
+                        memset(s4, 0xFF, sizeof s4);
+                        if (k == 0) lb_vec_dot4_q2_0c_q8_K_avx512(n, s4, 3, xq, y4, nk * sizeof *y4);
+                        else        lb_vec_dot4_stq1_0_q8_K_avx512(n, s4, 3, xs, y4, nk * sizeof *y4);
+                        for (int t = 0; t < 4; t++) {
+                            if (k == 0) lb_vec_dot_q2_0c_q8_K_avx512(n, &s1, xq, y4 + t * nk);
+                            else        lb_vec_dot_stq1_0_q8_K_avx512(n, &s1, xs, y4 + t * nk);
+                            if (memcmp(&s1, &s4[3 * t], sizeof s1)) {
+                                fprintf(stderr, "FAIL %s dot4 row %d n=%lld mode %d/%d: %.9g vs 1-row %.9g\n",
+                                        k ? "stq1_0" : "q2_0c", t, (long long)n, mode, ymode, s4[3 * t], s1);
+                                fails++;
+                            }
+                            checks++;
+                        }
+                    }
+                    free(y4);
                 }
             }
         }
@@ -441,7 +463,7 @@ static int test_dots(int have_avx2, int have_vbmi) {
         checks += 2;
         free(xq); free(xs); free(y); free(wq); free(ws); free(yf);
     }
-    printf("dot kernels: %d checks (ref vs double loop 1e-6, avx2%s vs ref 1e-5 of sum|x*y|; 7 sizes x 7 weight-scale x 5 activation modes): %s\n",
+    printf("dot kernels: %d checks (ref vs double loop 1e-6, avx2%s vs ref 1e-5 of sum|x*y|, 4-row = 1-row bitwise; 7 sizes x 7 weight-scale x 5 activation modes): %s\n",
            checks, have_vbmi ? " + avx512(vbmi,vnni)" : "", fails ? "FAILED" : "ok");
     return fails ? 1 : 0;
 }
