@@ -61,9 +61,10 @@ void lb_types_register(uint32_t type, lb_to_float_fn to_float, lb_from_float_fn 
     g_traits[type].vec_dot_type = vec_dot_type;
 }
 
-void lb_types_register_dot4(uint32_t type, lb_vec_dot4_fn vec_dot4) {
+void lb_types_register_extra(uint32_t type, lb_vec_dot4_fn vec_dot4, lb_from_float_fn act_from_float) {
     if (type >= LB_TYPE_MAX_ID || !g_traits[type].name) return;
     g_traits[type].vec_dot4 = vec_dot4;
+    g_traits[type].act_from_float = act_from_float;
 }
 
 // defined by the kernel files (types_kernels.c); picks SIMD variants once

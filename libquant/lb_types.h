@@ -44,6 +44,11 @@ typedef struct lb_type_traits {
     lb_vec_dot_fn vec_dot;
     uint32_t vec_dot_type;      // the type activations are converted to before vec_dot
     lb_vec_dot4_fn vec_dot4;    // optional (NULL): 4 activation rows at once, for prefill
+    // optional (NULL): converts activations for vec_dot/vec_dot4 when those want a private
+    // layout of vec_dot_type (same size, e.g. Q8_K with reordered codes); NULL means
+    // vec_dot_type's own from_float. Anything else reading the activations (to_float) must
+    // convert with vec_dot_type's from_float instead.
+    lb_from_float_fn act_from_float;
 } lb_type_traits;
 
 // NULL for an id no known ggml type uses. Types lowbit cannot compute still have sizes.

@@ -122,6 +122,30 @@ void lb_vec_dot_stq1_0_q8_K_ref(int64_t n, float *s, const void *vx, const void 
     *s = (float)sum;
 }
 
+// ----------------------------------------------------------------------------
+// the Kp activation order of the AVX-512 kernel (see there)
+
+// activation index that Kp byte 64p + i holds (i < 64, p < 4)
+static inline int kp_source(int p, int i) {
+    const int g = i < 32 ? 2 * i : 2 * (i - 32) + 1;
+    return group_weight(g, p);
+}
+
+void lb_stq1_0_permute_q8_K(void *vy, int64_t nb) {
+    block_q8_K *y = vy;
+    for (int64_t b = 0; b < nb; b++) {
+        int8_t plain[LB_QK_K];
+        memcpy(plain, y[b].qs, sizeof plain);
+        for (int p = 0; p < 4; p++)
+            for (int i = 0; i < 64; i++) y[b].qs[64 * p + i] = plain[kp_source(p, i)];
+    }
+}
+
+void lb_stq1_0_act_from_float(const float *x, void *y, int64_t n) {
+    lb_q8_K_from_float(x, y, n);
+    lb_stq1_0_permute_q8_K(y, n / LB_QK_K);
+}
+
 #if LB_HAVE_X86
 // Lane tables for sign 0, one 16-entry table per lane p (pshufb looks up within 128-bit
 // lanes, and a 64-weight chunk is exactly 4 slices of 16 weights, slice p = lane p).
@@ -176,44 +200,52 @@ TARGET_AVX2 void lb_vec_dot_stq1_0_q8_K_avx2(int64_t n, float *s, const void *vx
     *s = lb_hsum256(acc);
 }
 
-// AVX-512: vpmultishiftqb spreads the chunk's 16 nibbles (one qword) over 4 slices, pshufb
-// maps them to u = lane + 1 in {0,1,2} (unsigned, as vpdpbusd wants), groups with sign 1 take
-// 2 - u (= -lane + 1) under a byte mask, and the +1 bias is paid back once per block with
-// bsums (sum u*a - sum a). NT activation rows at once (1: decode, 4: prefill) share the
-// unpacking; each row's arithmetic does not depend on NT, so the results are bitwise equal.
-TARGET_AVX512_VBMI_VNNI static inline __attribute__((always_inline)) void
-stq1_0_dot_avx512(const int NT, int64_t n, float *s, size_t bs, const void *vx, const void *vy, size_t by) {
+// AVX-512 on activations in the "Kp" order (lb_stq1_0_permute_q8_K). A block's 32 code bytes
+// are loaded once into both 256-bit halves; the low half keeps its low nibbles and the high
+// half its high nibbles (one vpsrlvw by 0 / 4, one and), so byte i holds the code of group
+// g(i) = 2i (i < 32) or 2(i-32)+1 (i >= 32): 64 groups, one per byte. pshufb with lane p's table
+// turns that into u = lane p + 1 (unsigned, as vpdpbusd wants) for all 64 groups, and the
+// block's 64 sign bits, reordered the same way (even bits, then odd: two pext), are ONE byte
+// mask for all four lanes: sign-1 groups take 2 - u. Activation byte 64p + i is the one lane p
+// of group g(i) multiplies, so 4 vpdpbusd finish the block; the +1 bias is paid back with
+// bsums (sum u*a - sum a; bsums keep the plain order, only their total is used). Per 64
+// weights: 1 pshufb + 1/4 kmov on port 5, where unpacking in weight order took a broadcast,
+// a multishift, a pshufb and a kmov (measured 38 -> see lb_stq1_0_permute_q8_K's callers).
+// NT activation rows at once (1: decode, 4: prefill) share the unpacking; each row's
+// arithmetic does not depend on NT, so the results are bitwise equal.
+
+#define TARGET_STQ_KP __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi,avx512vnni,bmi2")))
+
+TARGET_STQ_KP static inline __attribute__((always_inline)) void
+stq1_0_dot_kp_avx512(const int NT, int64_t n, float *s, size_t bs, const void *vx, const void *vy, size_t by) {
     const block_stq1_0 *x = vx;
     const int64_t nb = n / LB_QKSTQ;
-    static const uint8_t ctrl_bytes[64] = {   // output byte 16p+m: nibble m = bits 4m.. of the qword
-        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
-        0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60,
-    };
-    const __m512i ctrl = _mm512_loadu_si512(ctrl_bytes);
-    const __m512i tab = _mm512_add_epi8(_mm512_loadu_si512(lane_tab), _mm512_set1_epi8(1));   // u = lane + 1
+    __m512i tab[4];   // lane p's table (u = lane + 1) in all four 128-bit lanes
+    for (int p = 0; p < 4; p++)
+        tab[p] = _mm512_add_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)lane_tab[p])), _mm512_set1_epi8(1));
     const __m512i m4 = _mm512_set1_epi8(0x0F), two = _mm512_set1_epi8(2);
+    const __m512i nib_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
     const __m256i mone = _mm256_set1_epi16(-1);
     __m512 acc0[4], acc1[4];
     for (int t = 0; t < NT; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); }
     for (int64_t b = 0; b < nb; b++) {
         lb_prefetch_ahead(&x[b]);   // 42-byte blocks: one line per block covers them all
-        uint64_t sg, q[4];
+        uint64_t sg;
         memcpy(&sg, x[b].sign, 8);
-        memcpy(q, x[b].qs, 32);
+        const __mmask64 k = _cvtu64_mask64(_pext_u64(sg, 0x5555555555555555ull) | _pext_u64(sg, 0xAAAAAAAAAAAAAAAAull) << 32);
+        const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)x[b].qs));
+        const __m512i nib = _mm512_and_si512(_mm512_srlv_epi16(q, nib_shift), m4);
         __m512i acc[4];
         for (int t = 0; t < NT; t++) {
             const block_q8_K *yb = (const block_q8_K *)((const char *)vy + (size_t)t * by) + b;
             acc[t] = _mm512_zextsi256_si512(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)yb->bsums), mone));
         }
-        for (int c = 0; c < 4; c++) {
-            const __m512i nib = _mm512_and_si512(_mm512_multishift_epi64_epi8(ctrl, _mm512_set1_epi64((long long)q[c])), m4);
-            const __m512i u0 = _mm512_shuffle_epi8(tab, nib);
-            // sign bit of group m -> byte mask bit 16p + m for all four slices
-            const __mmask64 k = _cvtu64_mask64(((sg >> (16 * c)) & 0xFFFF) * 0x0001000100010001ull);
+        for (int p = 0; p < 4; p++) {
+            const __m512i u0 = _mm512_shuffle_epi8(tab[p], nib);
             const __m512i u = _mm512_mask_sub_epi8(u0, k, two, u0);
             for (int t = 0; t < NT; t++) {
                 const block_q8_K *yb = (const block_q8_K *)((const char *)vy + (size_t)t * by) + b;
-                acc[t] = _mm512_dpbusd_epi32(acc[t], u, _mm512_loadu_si512(yb->qs + 64 * c));
+                acc[t] = _mm512_dpbusd_epi32(acc[t], u, _mm512_loadu_si512(yb->qs + 64 * p));
             }
         }
         const float dx = lb_fp16_to_f32(x[b].d);
@@ -227,18 +259,33 @@ stq1_0_dot_avx512(const int NT, int64_t n, float *s, size_t bs, const void *vx, 
     for (int t = 0; t < NT; t++) s[(size_t)t * bs] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[t], acc1[t]));
 }
 
-TARGET_AVX512_VBMI_VNNI void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) {
-    stq1_0_dot_avx512(1, n, s, 0, vx, vy, 0);
+TARGET_STQ_KP void lb_vec_dot_stq1_0_q8_Kp_avx512(int64_t n, float *s, const void *vx, const void *vy) {
+    stq1_0_dot_kp_avx512(1, n, s, 0, vx, vy, 0);
 }
 
-TARGET_AVX512_VBMI_VNNI void lb_vec_dot4_stq1_0_q8_K_avx512(int64_t n, float *s, size_t bs, const void *vx, const void *vy,
-                                                          size_t by) {
-    stq1_0_dot_avx512(4, n, s, bs, vx, vy, by);
+TARGET_STQ_KP void lb_vec_dot4_stq1_0_q8_Kp_avx512(int64_t n, float *s, size_t bs, const void *vx, const void *vy, size_t by) {
+    stq1_0_dot_kp_avx512(4, n, s, bs, vx, vy, by);
 }
 #else
 void lb_vec_dot_stq1_0_q8_K_avx2(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_stq1_0_q8_K_ref(n, s, x, y); }
-void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_stq1_0_q8_K_ref(n, s, x, y); }
-void lb_vec_dot4_stq1_0_q8_K_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by) {
-    for (int t = 0; t < 4; t++) lb_vec_dot_stq1_0_q8_K_ref(n, s + (size_t)t * bs, x, (const char *)y + (size_t)t * by);
+// never registered without x86 (the type table checks the CPU); defined for the linker only:
+// undo the permutation block by block and use the reference
+static float dot_kp_fallback(int64_t n, const void *vx, const void *vy) {
+    const block_stq1_0 *x = vx;
+    const block_q8_K *y = vy;
+    double sum = 0.0;
+    for (int64_t b = 0; b < n / LB_QKSTQ; b++) {
+        block_q8_K plain = y[b];
+        for (int p = 0; p < 4; p++)
+            for (int i = 0; i < 64; i++) plain.qs[kp_source(p, i)] = y[b].qs[64 * p + i];
+        float r;
+        lb_vec_dot_stq1_0_q8_K_ref(LB_QKSTQ, &r, &x[b], &plain);
+        sum += r;
+    }
+    return (float)sum;
+}
+void lb_vec_dot_stq1_0_q8_Kp_avx512(int64_t n, float *s, const void *x, const void *y) { *s = dot_kp_fallback(n, x, y); }
+void lb_vec_dot4_stq1_0_q8_Kp_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by) {
+    for (int t = 0; t < 4; t++) s[(size_t)t * bs] = dot_kp_fallback(n, x, (const char *)y + (size_t)t * by);
 }
 #endif

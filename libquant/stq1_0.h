@@ -45,8 +45,16 @@ void lb_stq1_0_unpack(const block_stq1_0 *x, int8_t lanes[256], uint16_t *d_fp16
 // --- dot products: *s = dot(STQ1_0 row x, Q8_K row y), n a multiple of 256 ------
 void lb_vec_dot_stq1_0_q8_K_ref(int64_t n, float *s, const void *x, const void *y);   // exact ints, double sum
 void lb_vec_dot_stq1_0_q8_K_avx2(int64_t n, float *s, const void *x, const void *y);
-// AVX-512 F/BW/VL + VBMI + VNNI; only valid when lb_cpu_features.avx512vbmi && .avx512vnni
-void lb_vec_dot_stq1_0_q8_K_avx512(int64_t n, float *s, const void *x, const void *y);
+// AVX-512 (F/BW/VL/DQ + VBMI + VNNI + BMI2; only valid when lb_cpu_features.avx512vbmi_vnni)
+// on activations in the Kp order: Q8_K blocks whose qs were reordered by
+// lb_stq1_0_permute_q8_K (d and bsums unchanged). The type table registers these with
+// lb_stq1_0_act_from_float as the activation conversion.
+void lb_vec_dot_stq1_0_q8_Kp_avx512(int64_t n, float *s, const void *x, const void *y);
 // the same for 4 activation rows (prefill): s[t*bs] = dot(x, row t of y), row t at y + t*by
-// bytes; every result bitwise equal to lb_vec_dot_stq1_0_q8_K_avx512's for that row
-void lb_vec_dot4_stq1_0_q8_K_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by);
+// bytes; every result bitwise equal to lb_vec_dot_stq1_0_q8_Kp_avx512's for that row
+void lb_vec_dot4_stq1_0_q8_Kp_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by);
+// reorder the qs of nb Q8_K blocks in place into the Kp order: byte 64p + i of a block becomes
+// the activation that lane p of group g(i) multiplies, g(i) = 2i for i < 32, 2(i-32)+1 after
+void lb_stq1_0_permute_q8_K(void *y, int64_t nb);
+// lb_q8_K_from_float, then lb_stq1_0_permute_q8_K: the activation conversion for the Kp kernels
+void lb_stq1_0_act_from_float(const float *x, void *y, int64_t n);

@@ -210,7 +210,10 @@ int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, 
     const float *xf = x;
     const void *xq = x;
     if (act_type != LB_TYPE_F32) {
-        for (int t = 0; t < n; t++) vt->from_float(x + (size_t)t * K, (char *)c->xq + (size_t)t * x_row_bytes, K);
+        // the kernels' own activation layout where they have one; sgemm reads plain blocks
+        const lb_from_float_fn conv = !sgemm && act_type == tr->vec_dot_type && tr->act_from_float ? tr->act_from_float
+                                                                                                 : vt->from_float;
+        for (int t = 0; t < n; t++) conv(x + (size_t)t * K, (char *)c->xq + (size_t)t * x_row_bytes, K);
         xq = c->xq;
         if (sgemm) {
             // sgemm sees exactly the values vec_dot would: the activations rounded to the grid
@@ -234,11 +237,17 @@ int lb_matmul_multi(lb_matmul_ctx *c, int n_w, float *const *outs, const int64_t
     int fuse = n < LB_MATMUL_SGEMM_MIN_N && n >= 1 && n <= c->max_n && K <= c->max_k;
     vec_dot_job jobs[LB_MATMUL_MAX_MULTI];
     int64_t chunk = 0;
+    lb_from_float_fn conv = NULL;   // the one activation conversion every fused weight wants
     for (int i = 0; i < n_w && fuse; i++) {
         const lb_type_traits *tr = lb_type_get(ws[i]->type);
         fuse = tr && tr->vec_dot && ws[i]->ne[0] == K && lb_matmul_activation_type(ws[i]) == act_type;
         if (!fuse) break;
         const int own = act_type == tr->vec_dot_type;
+        const lb_type_traits *vti = lb_type_get(act_type);
+        const lb_from_float_fn ci = own && tr->act_from_float ? tr->act_from_float : vti ? vti->from_float : NULL;
+        if (i == 0) conv = ci;
+        fuse = ci && ci == conv;
+        if (!fuse) break;
         jobs[i] = (vec_dot_job){outs[i], ldos[i], ws[i], own ? tr->vec_dot : lb_vec_dot_f16_f32_best(),
                                 own ? tr->vec_dot4 : NULL, chunk};
         chunk += (ws[i]->ne[1] + LB_MATMUL_CHUNK - 1) / LB_MATMUL_CHUNK;
@@ -252,7 +261,7 @@ int lb_matmul_multi(lb_matmul_ctx *c, int n_w, float *const *outs, const int64_t
     const size_t x_row_bytes = lb_row_size(act_type, K);
     const void *xq = x;
     if (act_type != LB_TYPE_F32) {
-        for (int t = 0; t < n; t++) vt->from_float(x + (size_t)t * K, (char *)c->xq + (size_t)t * x_row_bytes, K);
+        for (int t = 0; t < n; t++) conv(x + (size_t)t * K, (char *)c->xq + (size_t)t * x_row_bytes, K);
         xq = c->xq;
     }
     matmul_vec_dot_jobs(c, jobs, n_w, xq, x_row_bytes, n);

@@ -364,16 +364,22 @@ static uint16_t adversarial_d(int mode) {
     }
 }
 
-static int check_dot(const char *name, int64_t n, dot_fn ref, dot_fn simd, const void *x, const void *y, double terms) {
+// ref on activations y, simd on ys (y itself, or y in a kernel's private order)
+static int check_dot2(const char *name, int64_t n, dot_fn ref, dot_fn simd, const void *x, const void *y, const void *ys,
+                      double terms) {
     float r = 0, s = 0;
     ref(n, &r, x, y);
-    simd(n, &s, x, y);
+    simd(n, &s, x, ys);
     const double err = fabs((double)s - r), tol = 1e-5 * terms + 1e-30;
     if (!(err <= tol)) {
         fprintf(stderr, "FAIL %s n=%lld: ref %.9g simd %.9g (err %.3g > tol %.3g)\n", name, (long long)n, r, s, err, tol);
         return 1;
     }
     return 0;
+}
+
+static int check_dot(const char *name, int64_t n, dot_fn ref, dot_fn simd, const void *x, const void *y, double terms) {
+    return check_dot2(name, n, ref, simd, x, y, y, terms);
 }
 
 static int test_dots(int have_avx2, int have_vbmi) {
@@ -415,7 +421,12 @@ static int test_dots(int have_avx2, int have_vbmi) {
                 }
                 if (have_vbmi) {
                     fails += check_dot("q2_0c/avx512", n, lb_vec_dot_q2_0c_q8_K_ref, lb_vec_dot_q2_0c_q8_K_avx512, xq, y, tq);
-                    fails += check_dot("stq1_0/avx512", n, lb_vec_dot_stq1_0_q8_K_ref, lb_vec_dot_stq1_0_q8_K_avx512, xs, y, ts);
+                    // STQ1_0's AVX-512 kernel reads the activations in its Kp order
+                    block_q8_K *ykp = malloc(nk * sizeof *ykp);
+                    memcpy(ykp, y, nk * sizeof *y);
+                    lb_stq1_0_permute_q8_K(ykp, nk);
+                    fails += check_dot2("stq1_0/avx512-kp", n, lb_vec_dot_stq1_0_q8_K_ref, lb_vec_dot_stq1_0_q8_Kp_avx512, xs, y, ykp, ts);
+                    free(ykp);
                     checks += 2;
                     // the 4-row prefill kernels: each of 4 results bitwise the 1-row kernel's
                     // (row 0 is y itself, rows 1..3 fresh; output stride 3 floats)
@@ -426,10 +437,10 @@ static int test_dots(int have_avx2, int have_vbmi) {
                     for (int k = 0; k < 2; k++) {
                         memset(s4, 0xFF, sizeof s4);
                         if (k == 0) lb_vec_dot4_q2_0c_q8_K_avx512(n, s4, 3, xq, y4, nk * sizeof *y4);
-                        else        lb_vec_dot4_stq1_0_q8_K_avx512(n, s4, 3, xs, y4, nk * sizeof *y4);
+                        else        lb_vec_dot4_stq1_0_q8_Kp_avx512(n, s4, 3, xs, y4, nk * sizeof *y4);
                         for (int t = 0; t < 4; t++) {
                             if (k == 0) lb_vec_dot_q2_0c_q8_K_avx512(n, &s1, xq, y4 + t * nk);
-                            else        lb_vec_dot_stq1_0_q8_K_avx512(n, &s1, xs, y4 + t * nk);
+                            else        lb_vec_dot_stq1_0_q8_Kp_avx512(n, &s1, xs, y4 + t * nk);
                             if (memcmp(&s1, &s4[3 * t], sizeof s1)) {
                                 fprintf(stderr, "FAIL %s dot4 row %d n=%lld mode %d/%d: %.9g vs 1-row %.9g\n",
                                         k ? "stq1_0" : "q2_0c", t, (long long)n, mode, ymode, s4[3 * t], s1);
@@ -446,6 +457,9 @@ static int test_dots(int have_avx2, int have_vbmi) {
         for (int64_t i = 0; i < n; i++) yf[i] = rnd_f();
         lb_q8_K_from_float(yf, y, n);
         const lb_type_traits *tq2 = lb_type_get(LB_TYPE_Q2_0C), *tst = lb_type_get(LB_TYPE_STQ1_0);
+        // the table's kernels get the activations converted the way the runtime converts them
+        block_q8_K *yt = malloc(nk * sizeof *yt);
+        (tst->act_from_float ? tst->act_from_float : lb_q8_K_from_float)(yf, yt, n);
         float r1, r2;
         tq2->vec_dot(n, &r1, xq, y);
         lb_vec_dot_q2_0c_q8_K_ref(n, &r2, xq, y);
@@ -454,7 +468,8 @@ static int test_dots(int have_avx2, int have_vbmi) {
         lb_q8_K_to_float(y, yf, n);
         for (int64_t i = 0; i < n; i++) t += fabs((double)wq[i] * yf[i]);
         if (!(fabs(r1 - r2) <= 1e-5 * t + 1e-30)) { fprintf(stderr, "FAIL table q2_0c n=%lld\n", (long long)n); fails++; }
-        tst->vec_dot(n, &r1, xs, y);
+        tst->vec_dot(n, &r1, xs, yt);
+        free(yt);
         lb_vec_dot_stq1_0_q8_K_ref(n, &r2, xs, y);
         t = 0;
         lb_stq1_0_to_float(xs, ws, n);
