@@ -125,7 +125,7 @@ TARGET_AVX2 void lb_vec_dot_q2_0c_q8_K_avx2(int64_t n, float *s, const void *vx,
     const __m256i two = _mm256_set1_epi16(2), mthree = _mm256_set1_epi16(-3);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-        const float dx = lb_fp16_to_f32(x[b].d);
+        const float dx = lb_fp16_hw(x[b].d);
         // 130-byte blocks: lines at +0, +64, +128 of consecutive blocks cover every line
         lb_prefetch_ahead(&x[b]); lb_prefetch_ahead((const char *)&x[b] + 64); lb_prefetch_ahead((const char *)&x[b] + 128);
         for (int h = 0; h < 2; h++) {
@@ -169,7 +169,7 @@ q2_0c_dot_avx512(const int NT, int64_t n, float *s, size_t bs, const void *vx, c
     __m512 acc0[4], acc1[4];
     for (int t = 0; t < NT; t++) { acc0[t] = _mm512_setzero_ps(); acc1[t] = _mm512_setzero_ps(); }
     for (int64_t b = 0; b < nb; b++) {
-        const float dx = lb_fp16_to_f32(x[b].d);
+        const float dx = lb_fp16_hw(x[b].d);
         // 130-byte blocks: lines at +0, +64, +128 of consecutive blocks cover every line
         lb_prefetch_ahead(&x[b]); lb_prefetch_ahead((const char *)&x[b] + 64); lb_prefetch_ahead((const char *)&x[b] + 128);
         for (int h = 0; h < 2; h++) {

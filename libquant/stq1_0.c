@@ -194,7 +194,7 @@ TARGET_AVX2 void lb_vec_dot_stq1_0_q8_K_avx2(int64_t n, float *s, const void *vx
             // |product| <= 127, 16 products per int16 lane per block: <= 2032
             s16 = _mm256_add_epi16(s16, _mm256_add_epi16(_mm256_maddubs_epi16(one8, p01), _mm256_maddubs_epi16(one8, p23)));
         }
-        const __m256 d = _mm256_set1_ps(lb_fp16_to_f32(x[b].d) * y[b].d);
+        const __m256 d = _mm256_set1_ps(lb_fp16_hw(x[b].d) * y[b].d);
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_madd_epi16(s16, one16)), acc);
     }
     *s = lb_hsum256(acc);
@@ -248,7 +248,7 @@ stq1_0_dot_kp_avx512(const int NT, int64_t n, float *s, size_t bs, const void *v
                 acc[t] = _mm512_dpbusd_epi32(acc[t], u, _mm512_loadu_si512(yb->qs + 64 * p));
             }
         }
-        const float dx = lb_fp16_to_f32(x[b].d);
+        const float dx = lb_fp16_hw(x[b].d);
         for (int t = 0; t < NT; t++) {
             const block_q8_K *yb = (const block_q8_K *)((const char *)vy + (size_t)t * by) + b;
             const __m512 d = _mm512_set1_ps(dx * yb->d);
