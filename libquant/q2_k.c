@@ -332,37 +332,46 @@ void lb_vec_dot_q2_K_q8_K_ref(int64_t n, float *s, const void *vx, const void *v
 #define SC_PAIR(i) (char)(2 * (i)), (char)(2 * (i) + 1)
 #define SC_LANE(i) SC_PAIR(i), SC_PAIR(i), SC_PAIR(i), SC_PAIR(i), SC_PAIR(i), SC_PAIR(i), SC_PAIR(i), SC_PAIR(i)
 
-TARGET_AVX2 static inline __attribute__((always_inline)) void q2_K_dot256(int64_t n, float *s, const void *vx, const void *vy) {
+// NT activation rows at once (1: decode, 4: prefill). The weight side (scales, code
+// unpacking, the scale shuffles) is done once per block for all rows; each row's arithmetic
+// is the same whatever NT is, so the 4-row results are bitwise the 1-row kernel's.
+TARGET_AVX2 static inline __attribute__((always_inline)) void
+q2_K_dot256(const int NT, int64_t n, float *s, size_t bs, const void *vx, const void *vy, size_t by) {
     const block_q2_K *x = vx;
-    const block_q8_K *y = vy;
     const int64_t nb = n / LB_QK_K;
     const __m256i m3 = _mm256_set1_epi8(3);
     const __m128i m4 = _mm_set1_epi8(0xF);
     const __m256i shuf0 = _mm256_setr_epi8(SC_LANE(0), SC_LANE(1)), shuf1 = _mm256_setr_epi8(SC_LANE(2), SC_LANE(3));
     const __m256i shuf2 = _mm256_setr_epi8(SC_LANE(4), SC_LANE(5)), shuf3 = _mm256_setr_epi8(SC_LANE(6), SC_LANE(7));
-    __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+    __m256 acc[4], accm[4];
+    for (int t = 0; t < NT; t++) { acc[t] = _mm256_setzero_ps(); accm[t] = _mm256_setzero_ps(); }
     for (int64_t b = 0; b < nb; b++) {
         // 84-byte blocks: lines at +0 and +64 of consecutive blocks cover every line
         lb_prefetch_ahead(&x[b]); lb_prefetch_ahead((const char *)&x[b] + 64);
-        const float yd = y[b].d;
-        const float dall = yd * lb_fp16_hw(x[b].d);
-        const float dmin = -yd * lb_fp16_hw(x[b].dmin);
+        const float xd = lb_fp16_hw(x[b].d), xdmin = lb_fp16_hw(x[b].dmin);
         const __m128i packed = _mm_loadu_si128((const __m128i *)x[b].scales);
         const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), m4));
-        const __m256i summs = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)y[b].bsums));
-        accm = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(summs), accm);
-
         const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(packed, m4));   // 16 scales as int16
-        // two independent sums so the adds of one block do not form a single long chain
-        __m256i sumi0 = _mm256_setzero_si256(), sumi1 = _mm256_setzero_si256();
+        // two independent sums per row so the adds of one block do not form a single long chain
+        __m256i sumi0[4], sumi1[4];
+        for (int t = 0; t < NT; t++) {
+            const block_q8_K *yb = (const block_q8_K *)((const char *)vy + (size_t)t * by) + b;
+            const float dmin = -yb->d * xdmin;
+            const __m256i summs = _mm256_madd_epi16(mins, _mm256_loadu_si256((const __m256i *)yb->bsums));
+            accm[t] = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(summs), accm[t]);
+            sumi0[t] = _mm256_setzero_si256(); sumi1[t] = _mm256_setzero_si256();
+        }
         for (int h = 0; h < 2; h++) {
             const __m256i sch = h ? _mm256_permute2x128_si256(sc16, sc16, 0x11) : _mm256_permute2x128_si256(sc16, sc16, 0x00);
             const __m256i bits = _mm256_loadu_si256((const __m256i *)(x[b].qs + 32 * h));
-            const int8_t *q8 = y[b].qs + 128 * h;
 #define Q2K_STEP(sh, shuf, acc_) do { \
                 const __m256i codes = _mm256_and_si256(_mm256_srli_epi16(bits, 2 * (sh)), m3); \
-                const __m256i p = _mm256_maddubs_epi16(codes, _mm256_loadu_si256((const __m256i *)(q8 + 32 * (sh)))); \
-                acc_ = _mm256_add_epi32(acc_, _mm256_madd_epi16(_mm256_shuffle_epi8(sch, shuf), p)); \
+                const __m256i scl = _mm256_shuffle_epi8(sch, shuf); \
+                for (int t = 0; t < NT; t++) { \
+                    const int8_t *q8 = ((const block_q8_K *)((const char *)vy + (size_t)t * by) + b)->qs + 128 * h; \
+                    const __m256i p = _mm256_maddubs_epi16(codes, _mm256_loadu_si256((const __m256i *)(q8 + 32 * (sh)))); \
+                    acc_[t] = _mm256_add_epi32(acc_[t], _mm256_madd_epi16(scl, p)); \
+                } \
             } while (0)
             Q2K_STEP(0, shuf0, sumi0);
             Q2K_STEP(1, shuf1, sumi1);
@@ -370,19 +379,29 @@ TARGET_AVX2 static inline __attribute__((always_inline)) void q2_K_dot256(int64_
             Q2K_STEP(3, shuf3, sumi1);
 #undef Q2K_STEP
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(dall), _mm256_cvtepi32_ps(_mm256_add_epi32(sumi0, sumi1)), acc);
+        for (int t = 0; t < NT; t++) {
+            const float dall = ((const block_q8_K *)((const char *)vy + (size_t)t * by) + b)->d * xd;
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dall), _mm256_cvtepi32_ps(_mm256_add_epi32(sumi0[t], sumi1[t])), acc[t]);
+        }
     }
-    *s = lb_hsum256(_mm256_add_ps(acc, accm));
+    for (int t = 0; t < NT; t++) s[(size_t)t * bs] = lb_hsum256(_mm256_add_ps(acc[t], accm[t]));
 }
 
 // The AVX-512 variant is the same 256-bit algorithm compiled for AVX-512 (EVEX encodings, 32
 // vector registers, no spills). Measured against ggml-cpu's own kernel on this machine kind
 // (Sapphire Rapids, 512-bit integer multiplies on one port only), a 512-bit version of this
 // loop was 10-20% slower than 256-bit vectors; the 256-bit code compiled this way is on par.
-TARGET_AVX2 void lb_vec_dot_q2_K_q8_K_avx2(int64_t n, float *s, const void *vx, const void *vy) { q2_K_dot256(n, s, vx, vy); }
-TARGET_AVX512 void lb_vec_dot_q2_K_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) { q2_K_dot256(n, s, vx, vy); }
+TARGET_AVX2 void lb_vec_dot_q2_K_q8_K_avx2(int64_t n, float *s, const void *vx, const void *vy) { q2_K_dot256(1, n, s, 0, vx, vy, 0); }
+TARGET_AVX512 void lb_vec_dot_q2_K_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) { q2_K_dot256(1, n, s, 0, vx, vy, 0); }
+// 4 rows: only in the AVX-512 build, whose 32 vector registers hold the 4 rows' accumulators
+TARGET_AVX512 void lb_vec_dot4_q2_K_q8_K_avx512(int64_t n, float *s, size_t bs, const void *vx, const void *vy, size_t by) {
+    q2_K_dot256(4, n, s, bs, vx, vy, by);
+}
 
 #else
 void lb_vec_dot_q2_K_q8_K_avx2(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_q2_K_q8_K_ref(n, s, x, y); }
 void lb_vec_dot_q2_K_q8_K_avx512(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_q2_K_q8_K_ref(n, s, x, y); }
+void lb_vec_dot4_q2_K_q8_K_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by) {
+    for (int t = 0; t < 4; t++) lb_vec_dot_q2_K_q8_K_ref(n, s + (size_t)t * bs, x, (const char *)y + (size_t)t * by);
+}
 #endif

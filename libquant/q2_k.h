@@ -4,6 +4,7 @@
 // computed in f32 exactly in that order (dequantize and ggml agree bit for bit).
 // Dot products take Q8_K activations (ggml's vec_dot_type for Q2_K).
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 #include "fp16.h"
 #include "q8_k.h"
@@ -29,6 +30,9 @@ void lb_q2_K_from_float(const float *x, void *y, int64_t n);
 void lb_vec_dot_q2_K_q8_K_ref(int64_t n, float *s, const void *x, const void *y);
 void lb_vec_dot_q2_K_q8_K_avx2(int64_t n, float *s, const void *x, const void *y);
 void lb_vec_dot_q2_K_q8_K_avx512(int64_t n, float *s, const void *x, const void *y);
+// the same for 4 activation rows (prefill): s[t*bs] = dot(x, row t of y), row t at y + t*by
+// bytes; every result bitwise equal to lb_vec_dot_q2_K_q8_K_avx512's for that row
+void lb_vec_dot4_q2_K_q8_K_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by);
 
 // --- exact packing (no re-rounding) ------------------------------------------
 // Writes a chosen grid verbatim: codes (0..3) in weight order 0..255, per sub-block scale

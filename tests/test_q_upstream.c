@@ -330,6 +330,26 @@ static int check_one(const dtype *t, int64_t n, const void *x, const block_q8_K 
             fails++;
         }
     }
+    // the registered 4-row (prefill) kernel, if any: each result bitwise the registered
+    // 1-row kernel's; rows 1..3 are y with its blocks rotated, output stride 5 floats
+    const lb_type_traits *lt = lb_type_get(t->id);
+    if (lt->vec_dot4 && !lt->act_from_float) {
+        const int64_t nb = n / 256;
+        block_q8_K *y4 = malloc(4 * nb * sizeof *y4);
+        for (int r = 0; r < 4; r++)
+            for (int64_t b = 0; b < nb; b++) y4[r * nb + b] = y[(b + r) % nb];
+        float s4[20], s1;
+        memset(s4, 0xFF, sizeof s4);
+        lt->vec_dot4(n, s4, 5, x, y4, nb * sizeof *y4);
+        for (int r = 0; r < 4; r++) {
+            lt->vec_dot(n, &s1, x, y4 + r * nb);
+            if (memcmp(&s1, &s4[5 * r], sizeof s1)) {
+                fprintf(stderr, "FAIL %s dot4 row %d n=%lld (%s): %.9g vs 1-row %.9g\n", t->name, r, (long long)n, what, s4[5 * r], s1);
+                fails++;
+            }
+        }
+        free(y4);
+    }
     return fails;
 }
 
@@ -403,7 +423,7 @@ static int test_kernels(void) {
             free(x); free(y); free(xf); free(yf);
         }
     }
-    printf("dot kernels: %d cases (q2_K, tq1_0, tq2_0 x %zu sizes up to %lld), avx2 %s, avx512 %s, %d failures\n", checks,
+    printf("dot kernels: %d cases (q2_K, tq1_0, tq2_0 x %zu sizes up to %lld; registered 4-row kernels == 1-row bitwise), avx2 %s, avx512 %s, %d failures\n", checks,
            sizeof nblocks / sizeof nblocks[0], (long long)nblocks[sizeof nblocks / sizeof nblocks[0] - 1] * 256,
            have_avx2 ? "tested" : "not available", have_avx512 ? "tested" : "not available", fails);
     return fails;
