@@ -5,6 +5,8 @@
 #include <string.h>
 #include "simd.h"
 #include "ternary_rtn.h"
+#include "rtn_avx2.h"
+#include "cpu_features.h"
 
 static const uint8_t pow3[6] = {1, 3, 9, 27, 81, 243};
 
@@ -41,7 +43,7 @@ static void get_trits(const block_tq1_0 *x, uint8_t c[256]) {
         for (int j = 0; j < 4; j++) c[240 + 4 * n + j] = (uint8_t)trit_of(x->qh[j], n);
 }
 
-void lb_tq1_0_from_float(const float *x, void *vy, int64_t n) {
+void lb_tq1_0_from_float_ref(const float *x, void *vy, int64_t n) {
     block_tq1_0 *y = vy;
     const int64_t nb = n / LB_QK_K;
     for (int64_t b = 0; b < nb; b++, x += LB_QK_K) {
@@ -49,6 +51,56 @@ void lb_tq1_0_from_float(const float *x, void *vy, int64_t n) {
         y[b].d = lb_f32_to_fp16(lb_ternary_rtn_block(x, c));
         put_trits(&y[b], c);
     }
+}
+
+#if LB_HAVE_X86
+// ceil(q*256/243) for q = 0..242 (pack_trits' last step) as (x * 34522) >> 23 with
+// x = q*256 + 242: exact for all 243 values of q (checked exhaustively; test_rtn_fast too)
+TARGET_AVX2 static inline __m256i trit_bytes_avx2(__m256i q) {
+    const __m256i low = _mm256_set1_epi8((char)242), m = _mm256_set1_epi16((short)34522);
+    const __m256i lo = _mm256_srli_epi16(_mm256_mulhi_epu16(_mm256_unpacklo_epi8(low, q), m), 7);
+    const __m256i hi = _mm256_srli_epi16(_mm256_mulhi_epu16(_mm256_unpackhi_epi8(low, q), m), 7);
+    return _mm256_packus_epi16(lo, hi);   // in-lane unpack and pack: byte order is kept
+}
+TARGET_AVX2 static inline __m128i trit_bytes_sse(__m128i q) {
+    const __m128i low = _mm_set1_epi8((char)242), m = _mm_set1_epi16((short)34522);
+    const __m128i lo = _mm_srli_epi16(_mm_mulhi_epu16(_mm_unpacklo_epi8(low, q), m), 7);
+    const __m128i hi = _mm_srli_epi16(_mm_mulhi_epu16(_mm_unpackhi_epi8(low, q), m), 7);
+    return _mm_packus_epi16(lo, hi);
+}
+
+// put_trits for codes 0..2 (the fast path's): the base-3 numbers by byte arithmetic
+// (q*3 + c <= 242 never wraps), 32 + 16 bytes at a time
+TARGET_AVX2 static void put_trits_avx2(block_tq1_0 *y, const uint8_t c[256]) {
+    __m256i q = _mm256_loadu_si256((const __m256i *)c);
+    for (int n = 1; n < 5; n++)
+        q = _mm256_add_epi8(_mm256_add_epi8(q, _mm256_add_epi8(q, q)), _mm256_loadu_si256((const __m256i *)(c + 32 * n)));
+    _mm256_storeu_si256((__m256i *)y->qs, trit_bytes_avx2(q));
+    __m128i r = _mm_loadu_si128((const __m128i *)(c + 160));
+    for (int n = 1; n < 5; n++)
+        r = _mm_add_epi8(_mm_add_epi8(r, _mm_add_epi8(r, r)), _mm_loadu_si128((const __m128i *)(c + 160 + 16 * n)));
+    _mm_storeu_si128((__m128i *)(y->qs + 32), trit_bytes_sse(r));
+    for (int j = 0; j < 4; j++) y->qh[j] = pack_trits(c + 240 + j, 4, 4);
+}
+
+TARGET_AVX2 static void tq1_0_from_float_avx2(const float *x, block_tq1_0 *y, int64_t n) {
+    const int64_t nb = n / LB_QK_K;
+    for (int64_t b = 0; b < nb; b++, x += LB_QK_K) {
+        uint8_t c[256];
+        float d;
+        if (lb_ternary_rtn_block_avx2(x, c, &d)) { lb_tq1_0_from_float_ref(x, &y[b], LB_QK_K); continue; }
+        y[b].d = lb_f32_to_fp16(d);
+        put_trits_avx2(&y[b], c);
+    }
+}
+#endif
+
+// ggml's rule; the AVX2 path gives the same bytes (rtn_avx2.h says why)
+void lb_tq1_0_from_float(const float *x, void *vy, int64_t n) {
+#if LB_HAVE_X86
+    if (lb_cpu_get_features()->avx2) { tq1_0_from_float_avx2(x, vy, n); return; }
+#endif
+    lb_tq1_0_from_float_ref(x, vy, n);
 }
 
 void lb_tq1_0_to_float(const void *vx, float *y, int64_t n) {

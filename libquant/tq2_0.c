@@ -4,6 +4,8 @@
 #include <math.h>
 #include "simd.h"
 #include "ternary_rtn.h"
+#include "rtn_avx2.h"
+#include "cpu_features.h"
 
 // ----------------------------------------------------------------------------
 // codes <-> bytes (one walk shared by the quantizer, the packer and the unpacker)
@@ -20,7 +22,7 @@ static inline int code_of(const block_tq2_0 *x, int i) {
     return (x->qs[32 * (i / 128) + i % 32] >> (2 * ((i % 128) / 32))) & 3;
 }
 
-void lb_tq2_0_from_float(const float *x, void *vy, int64_t n) {
+void lb_tq2_0_from_float_ref(const float *x, void *vy, int64_t n) {
     block_tq2_0 *y = vy;
     const int64_t nb = n / LB_QK_K;
     for (int64_t b = 0; b < nb; b++, x += LB_QK_K) {
@@ -28,6 +30,39 @@ void lb_tq2_0_from_float(const float *x, void *vy, int64_t n) {
         y[b].d = lb_f32_to_fp16(lb_ternary_rtn_block(x, c));
         put_codes(&y[b], c);
     }
+}
+
+#if LB_HAVE_X86
+// put_codes for codes 0..2: 2-bit fields never cross a byte, so 16-bit shifts are byte shifts
+TARGET_AVX2 static void put_codes_avx2(block_tq2_0 *y, const uint8_t c[256]) {
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *ch = c + 128 * h;
+        __m256i v = _mm256_loadu_si256((const __m256i *)ch);
+        v = _mm256_or_si256(v, _mm256_slli_epi16(_mm256_loadu_si256((const __m256i *)(ch + 32)), 2));
+        v = _mm256_or_si256(v, _mm256_slli_epi16(_mm256_loadu_si256((const __m256i *)(ch + 64)), 4));
+        v = _mm256_or_si256(v, _mm256_slli_epi16(_mm256_loadu_si256((const __m256i *)(ch + 96)), 6));
+        _mm256_storeu_si256((__m256i *)(y->qs + 32 * h), v);
+    }
+}
+
+TARGET_AVX2 static void tq2_0_from_float_avx2(const float *x, block_tq2_0 *y, int64_t n) {
+    const int64_t nb = n / LB_QK_K;
+    for (int64_t b = 0; b < nb; b++, x += LB_QK_K) {
+        uint8_t c[256];
+        float d;
+        if (lb_ternary_rtn_block_avx2(x, c, &d)) { lb_tq2_0_from_float_ref(x, &y[b], LB_QK_K); continue; }
+        y[b].d = lb_f32_to_fp16(d);
+        put_codes_avx2(&y[b], c);
+    }
+}
+#endif
+
+// ggml's rule; the AVX2 path gives the same bytes (rtn_avx2.h says why)
+void lb_tq2_0_from_float(const float *x, void *vy, int64_t n) {
+#if LB_HAVE_X86
+    if (lb_cpu_get_features()->avx2) { tq2_0_from_float_avx2(x, vy, n); return; }
+#endif
+    lb_tq2_0_from_float_ref(x, vy, n);
 }
 
 void lb_tq2_0_to_float(const void *vx, float *y, int64_t n) {

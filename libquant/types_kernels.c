@@ -6,6 +6,8 @@
 #include "q8_0.h"
 #include "q2_0c.h"
 #include "stq1_0.h"
+#include "stq1_0_quant.h"
+#include "q2_0c_quant.h"
 #include "q8_k.h"
 #include "q2_k.h"
 #include "tq1_0.h"
@@ -43,10 +45,10 @@ void lb_types_init_kernels(void) {
                       PICK(lb_vec_dot_tq2_0_q8_K_ref, lb_vec_dot_tq2_0_q8_K_avx2, lb_vec_dot_tq2_0_q8_K_avx512), LB_TYPE_Q8_K);
     // lowbit's native types (docs/formats.md): Q8_K activations; their AVX-512 kernels need
     // VBMI + VNNI on top of the avx512 set, otherwise the AVX2 kernels run
-    lb_types_register(LB_TYPE_Q2_0C, lb_q2_0c_to_float, lb_q2_0c_from_float,
+    lb_types_register(LB_TYPE_Q2_0C, lb_q2_0c_to_float, lb_q2_0c_from_float_fast,
                       cpu->avx512vbmi_vnni ? lb_vec_dot_q2_0c_q8_K_avx512 : cpu->avx2 ? lb_vec_dot_q2_0c_q8_K_avx2
                                                                           : lb_vec_dot_q2_0c_q8_K_ref, LB_TYPE_Q8_K);
-    lb_types_register(LB_TYPE_STQ1_0, lb_stq1_0_to_float, lb_stq1_0_from_float,
+    lb_types_register(LB_TYPE_STQ1_0, lb_stq1_0_to_float, lb_stq1_0_from_float_fast,
                       cpu->avx512vbmi_vnni ? lb_vec_dot_stq1_0_q8_Kp_avx512 : cpu->avx2 ? lb_vec_dot_stq1_0_q8_K_avx2
                                                                             : lb_vec_dot_stq1_0_q8_K_ref, LB_TYPE_Q8_K);
     // 4-row kernels (prefill) where they exist, bitwise equal to the vec_dot above; STQ1_0's
