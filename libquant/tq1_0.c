@@ -172,6 +172,7 @@ TARGET_AVX2 void lb_vec_dot_tq1_0_q8_K_avx2(int64_t n, float *s, const void *vx,
     const __m128i pow3_qh = _mm_setr_epi16(1, 1, 3, 3, 9, 9, 27, 27);   // dword n of qh gets 3^n
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+        lb_prefetch_ahead(&x[b]);   // 54-byte blocks: one line per block covers them all
         const int8_t *q8 = y[b].qs;
         // first 32 bytes: trit n of every byte, for n = 0..4
         const __m256i a1 = _mm256_loadu_si256((const __m256i *)x[b].qs);
@@ -241,6 +242,7 @@ TARGET_AVX512 void lb_vec_dot_tq1_0_q8_K_avx512(int64_t n, float *s, const void 
     const __m512i ones = _mm512_set1_epi16(1);
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+        lb_prefetch_ahead(&x[b]);
         const __m512i raw = _mm512_maskz_loadu_epi8(0x000FFFFFFFFFFFFFull, x[b].qs);   // 52 bytes: qs + qh
         const __m512i r01 = _mm512_permutexvar_epi32(idx01, raw);
         const __m512i r0 = mul_epi8_512(r01, mul0);

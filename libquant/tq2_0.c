@@ -112,6 +112,8 @@ TARGET_AVX2 static inline __attribute__((always_inline)) void tq2_0_dot256(int64
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+        // 66-byte blocks: lines at +0 and +64 of consecutive blocks cover every line
+        lb_prefetch_ahead(&x[b]); lb_prefetch_ahead((const char *)&x[b] + 64);
         // int16 partial sums: each lane gets 16 products of at most 3*127, far from overflow
         __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
