@@ -104,46 +104,63 @@ void lb_vec_dot_tq2_0_q8_K_ref(int64_t n, float *s, const void *vx, const void *
 }
 
 #if LB_HAVE_X86
-TARGET_AVX2 static inline __attribute__((always_inline)) void tq2_0_dot256(int64_t n, float *s, const void *vx, const void *vy) {
+// NT activation rows at once (1: decode, 4: prefill): codes unpacked once per block for all
+// rows; each row's arithmetic does not depend on NT, so 4-row results are bitwise 1-row's.
+TARGET_AVX2 static inline __attribute__((always_inline)) void
+tq2_0_dot256(const int NT, int64_t n, float *s, size_t bs, const void *vx, const void *vy, size_t by) {
     const block_tq2_0 *x = vx;
-    const block_q8_K *y = vy;
     const int64_t nb = n / LB_QK_K;
     const __m256i m3 = _mm256_set1_epi8(3);
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc[4];
+    for (int t = 0; t < NT; t++) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         // 66-byte blocks: lines at +0 and +64 of consecutive blocks cover every line
         lb_prefetch_ahead(&x[b]); lb_prefetch_ahead((const char *)&x[b] + 64);
         // int16 partial sums: each lane gets 16 products of at most 3*127, far from overflow
-        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+        __m256i s0[4], s1[4];
+        for (int t = 0; t < NT; t++) { s0[t] = _mm256_setzero_si256(); s1[t] = _mm256_setzero_si256(); }
         for (int h = 0; h < 2; h++) {
             const __m256i bits = _mm256_loadu_si256((const __m256i *)(x[b].qs + 32 * h));
-            const int8_t *q8 = y[b].qs + 128 * h;
             const __m256i c0 = _mm256_and_si256(bits, m3);
             const __m256i c1 = _mm256_and_si256(_mm256_srli_epi16(bits, 2), m3);
             const __m256i c2 = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m3);
             const __m256i c3 = _mm256_and_si256(_mm256_srli_epi16(bits, 6), m3);
-            s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(c0, _mm256_loadu_si256((const __m256i *)(q8 + 0))));
-            s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(c1, _mm256_loadu_si256((const __m256i *)(q8 + 32))));
-            s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(c2, _mm256_loadu_si256((const __m256i *)(q8 + 64))));
-            s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(c3, _mm256_loadu_si256((const __m256i *)(q8 + 96))));
+            for (int t = 0; t < NT; t++) {
+                const int8_t *q8 = ((const block_q8_K *)((const char *)vy + (size_t)t * by) + b)->qs + 128 * h;
+                s0[t] = _mm256_add_epi16(s0[t], _mm256_maddubs_epi16(c0, _mm256_loadu_si256((const __m256i *)(q8 + 0))));
+                s1[t] = _mm256_add_epi16(s1[t], _mm256_maddubs_epi16(c1, _mm256_loadu_si256((const __m256i *)(q8 + 32))));
+                s0[t] = _mm256_add_epi16(s0[t], _mm256_maddubs_epi16(c2, _mm256_loadu_si256((const __m256i *)(q8 + 64))));
+                s1[t] = _mm256_add_epi16(s1[t], _mm256_maddubs_epi16(c3, _mm256_loadu_si256((const __m256i *)(q8 + 96))));
+            }
         }
-        const __m256i bsums = _mm256_loadu_si256((const __m256i *)y[b].bsums);
-        const __m256i sumi = _mm256_madd_epi16(_mm256_sub_epi16(_mm256_add_epi16(s0, s1), bsums), ones);
-        const __m256 d = _mm256_set1_ps(y[b].d * lb_fp16_hw(x[b].d));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
+        const float xd = lb_fp16_hw(x[b].d);
+        for (int t = 0; t < NT; t++) {
+            const block_q8_K *yb = (const block_q8_K *)((const char *)vy + (size_t)t * by) + b;
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)yb->bsums);
+            const __m256i sumi = _mm256_madd_epi16(_mm256_sub_epi16(_mm256_add_epi16(s0[t], s1[t]), bsums), ones);
+            const __m256 d = _mm256_set1_ps(yb->d * xd);
+            acc[t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc[t]);
+        }
     }
-    *s = lb_hsum256(acc);
+    for (int t = 0; t < NT; t++) s[(size_t)t * bs] = lb_hsum256(acc[t]);
 }
 
 // The AVX-512 variant is the same 256-bit algorithm compiled for AVX-512 (EVEX encodings, 32
 // vector registers, no spills). Measured against ggml-cpu's own kernel on this machine kind
 // (Sapphire Rapids, 512-bit integer multiplies on one port only), a 512-bit version of this
 // loop was 10-20% slower than 256-bit vectors; the 256-bit code compiled this way is on par.
-TARGET_AVX2 void lb_vec_dot_tq2_0_q8_K_avx2(int64_t n, float *s, const void *vx, const void *vy) { tq2_0_dot256(n, s, vx, vy); }
-TARGET_AVX512 void lb_vec_dot_tq2_0_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) { tq2_0_dot256(n, s, vx, vy); }
+TARGET_AVX2 void lb_vec_dot_tq2_0_q8_K_avx2(int64_t n, float *s, const void *vx, const void *vy) { tq2_0_dot256(1, n, s, 0, vx, vy, 0); }
+TARGET_AVX512 void lb_vec_dot_tq2_0_q8_K_avx512(int64_t n, float *s, const void *vx, const void *vy) { tq2_0_dot256(1, n, s, 0, vx, vy, 0); }
+// 4 rows: only in the AVX-512 build, whose 32 vector registers hold the 4 rows' sums
+TARGET_AVX512 void lb_vec_dot4_tq2_0_q8_K_avx512(int64_t n, float *s, size_t bs, const void *vx, const void *vy, size_t by) {
+    tq2_0_dot256(4, n, s, bs, vx, vy, by);
+}
 
 #else
 void lb_vec_dot_tq2_0_q8_K_avx2(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_tq2_0_q8_K_ref(n, s, x, y); }
 void lb_vec_dot_tq2_0_q8_K_avx512(int64_t n, float *s, const void *x, const void *y) { lb_vec_dot_tq2_0_q8_K_ref(n, s, x, y); }
+void lb_vec_dot4_tq2_0_q8_K_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by) {
+    for (int t = 0; t < 4; t++) lb_vec_dot_tq2_0_q8_K_ref(n, s + (size_t)t * bs, x, (const char *)y + (size_t)t * by);
+}
 #endif

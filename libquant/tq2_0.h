@@ -1,6 +1,7 @@
 // tq2_0.h: ggml's TQ2_0 block: 256 ternary weights as 2-bit codes c (value (c-1)*d) and one
 // fp16 scale; 2.0625 bits per weight. Dot products take Q8_K activations (ggml's choice).
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 #include "fp16.h"
 #include "q8_k.h"
@@ -18,6 +19,9 @@ void lb_tq2_0_from_float(const float *x, void *y, int64_t n);
 void lb_vec_dot_tq2_0_q8_K_ref(int64_t n, float *s, const void *x, const void *y);
 void lb_vec_dot_tq2_0_q8_K_avx2(int64_t n, float *s, const void *x, const void *y);
 void lb_vec_dot_tq2_0_q8_K_avx512(int64_t n, float *s, const void *x, const void *y);
+// the same for 4 activation rows (prefill): s[t*bs] = dot(x, row t of y), row t at y + t*by
+// bytes; every result bitwise equal to lb_vec_dot_tq2_0_q8_K_avx512's for that row
+void lb_vec_dot4_tq2_0_q8_K_avx512(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by);
 
 // --- exact packing -------------------------------------------------------------
 // trits t (-1, 0, 1; others are clamped) in weight order and the fp16 scale as raw bits

@@ -53,7 +53,10 @@ void lb_types_init_kernels(void) {
                                                                             : lb_vec_dot_stq1_0_q8_K_ref, LB_TYPE_Q8_K);
     // 4-row kernels (prefill) where they exist, bitwise equal to the vec_dot above; STQ1_0's
     // AVX-512 kernels read Q8_K activations in their own (Kp) order
-    if (cpu->avx512) lb_types_register_extra(LB_TYPE_Q2_K, lb_vec_dot4_q2_K_q8_K_avx512, NULL);
+    if (cpu->avx512) {
+        lb_types_register_extra(LB_TYPE_Q2_K, lb_vec_dot4_q2_K_q8_K_avx512, NULL);
+        lb_types_register_extra(LB_TYPE_TQ2_0, lb_vec_dot4_tq2_0_q8_K_avx512, NULL);
+    }
     if (cpu->avx512vbmi_vnni) {
         lb_types_register_extra(LB_TYPE_Q2_0C, lb_vec_dot4_q2_0c_q8_K_avx512, NULL);
         lb_types_register_extra(LB_TYPE_STQ1_0, lb_vec_dot4_stq1_0_q8_Kp_avx512, lb_stq1_0_act_from_float);
