@@ -69,6 +69,7 @@ int lb_fq_forward(float *w_eff, int8_t *codes, const float *W, float *scales,
 // is fp16-rounded). The rounding alpha -> fp16 itself is passed straight through (d/dalpha = 1).
 // A scale <= 0 (or non-finite) gives Q = 0 (libquant's rule; ParetoQ instead clamps alpha to 1e-5):
 // dW STE part 0, D = sign(w)*Qp (every weight is "outside the clip").
+// dW may equal g_eff (in place: each element's g is read before its dW is written).
 // The map g_eff -> (dW, dscales) is linear for a fixed W and scales, so with gradient accumulation
 // the trainer sums g_eff over the micro-batches and calls this once per optimizer step.
 int lb_fq_backward(float *dW, float *dscales, const float *g_eff, const float *W, const int8_t *codes,

@@ -19,12 +19,19 @@ static void slice(int n, int parts, int i, int *lo, int *hi) {
 }
 
 void linear_forward(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
-    // out (N,OC) = inp (N,IC) . W^T (IC,OC); thread slices are column ranges of out (rows of W)
+    // out (N,OC) = inp (N,IC) . W^T (IC,OC). Every thread packs the operand it does not slice, so
+    // slice the side whose partner is the smaller matrix: columns of out (rows of W: each thread
+    // packs all of inp, N x IC) when OC >= N, as for the vocabulary head; else rows of out
+    // (each thread packs all of W, OC x IC)
+    const int by_rows = OC < N;
     #pragma omp parallel if ((double)N * IC * OC >= LINEAR_PARALLEL_FLOPS)
     {
         int lo, hi;
-        slice(OC, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
-        if (hi > lo)
+        slice(by_rows ? N : OC, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
+        if (hi > lo && by_rows)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, hi - lo, OC, IC, 1.0f, inp + (size_t)lo * IC, IC, w, IC,
+                        0.0f, out + (size_t)lo * OC, OC);
+        else if (hi > lo)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, hi - lo, IC, 1.0f, inp, IC, w + (size_t)lo * IC, IC,
                         0.0f, out + lo, OC);
     }
@@ -37,20 +44,29 @@ void linear_forward(float *out, const float *inp, const float *w, const float *b
 
 void linear_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
                      int N, int IC, int OC) {
+    // slices chosen as in forward: each thread packs the whole of the operand it does not slice
+    const int dinp_rows = IC < N;    // rows of dinp (each packs W, OC x IC) or columns (each packs dout, N x OC)
+    const int dw_rows = IC <= OC;    // rows of dW (each packs inp, N x IC) or columns (each packs dout)
     #pragma omp parallel if ((double)N * IC * OC >= LINEAR_PARALLEL_FLOPS)
     {
         const int parts = omp_get_num_threads(), id = omp_get_thread_num();
         int lo, hi;
-        // dinp (N,IC) += dout (N,OC) . W (OC,IC): slices are column ranges of dinp
-        slice(IC, parts, id, &lo, &hi);
-        if (dinp && hi > lo)
+        // dinp (N,IC) += dout (N,OC) . W (OC,IC)
+        slice(dinp_rows ? N : IC, parts, id, &lo, &hi);
+        if (dinp && hi > lo && dinp_rows)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, hi - lo, IC, OC, 1.0f, dout + (size_t)lo * OC, OC, w, IC,
+                        1.0f, dinp + (size_t)lo * IC, IC);
+        else if (dinp && hi > lo)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, hi - lo, OC, 1.0f, dout, OC, w + lo, IC, 1.0f,
                         dinp + lo, IC);
-        // dW (OC,IC) += dout^T (OC,N) . inp (N,IC): slices are row ranges of dW
-        slice(OC, parts, id, &lo, &hi);
-        if (dw && hi > lo)
+        // dW (OC,IC) += dout^T (OC,N) . inp (N,IC)
+        slice(dw_rows ? OC : IC, parts, id, &lo, &hi);
+        if (dw && hi > lo && dw_rows)
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hi - lo, IC, N, 1.0f, dout + lo, OC, inp, IC, 1.0f,
                         dw + (size_t)lo * IC, IC);
+        else if (dw && hi > lo)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, hi - lo, N, 1.0f, dout, OC, inp + lo, IC, 1.0f,
+                        dw + lo, IC);
     }
     if (dbias) {
         #pragma omp parallel for if ((size_t)N * OC >= 65536)

@@ -71,3 +71,7 @@ float crossentropy_forward(float *probs, float *losses, const float *logits, con
 // dlogits (N,V) += dloss * (probs - onehot(target)) / n_counted, i.e. the gradient of
 // dloss * mean loss. dlogits may equal probs (then it is overwritten, not accumulated).
 void crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets, float dloss, int N, int V);
+// Both at once, in place: logits (N,V) become dloss * (probs - onehot(target)) / n_counted, the
+// values crossentropy_forward + crossentropy_backward(in place) give, bit for bit, in one pass
+// less over the (N,V) block. Returns the mean loss; losses as crossentropy_forward.
+float crossentropy_forward_backward(float *logits, float *losses, const int32_t *targets, float dloss, int N, int V);

@@ -8,7 +8,6 @@ int build_qat_model(lb_qat_model *q, lb_train_model *m, const lb_fq_config *cls[
     const int n_block = m->hp.n_layer * LB_TRAIN_LINEARS_PER_LAYER;   // the head (last) stays FP
     q->q = calloc((size_t)n_block + 1, sizeof *q->q);
     if (!q->q) return lb_fail(err, "qat: out of memory");
-    int64_t max_numel = 0;
     for (int i = 0; i < n_block; i++) {
         const int kind = i % LB_TRAIN_LINEARS_PER_LAYER;   // q, k, v, o | gate, up, down
         const lb_fq_config *c = cls[kind < 4 ? LB_QAT_ATTN : LB_QAT_FFN];
@@ -25,17 +24,15 @@ int build_qat_model(lb_qat_model *q, lb_train_model *m, const lb_fq_config *cls[
         ql->nscales = lb_fq_nscales(c, L->out, L->in);
         ql->scale_offset = q->n_scales;
         q->n_scales += ql->nscales;
-        const int64_t numel = (int64_t)L->out * L->in;
-        if (numel > max_numel) max_numel = numel;
-        ql->w_eff = malloc((size_t)numel * sizeof(float));
-        ql->codes = malloc((size_t)numel);
+        const size_t numel = (size_t)L->out * (size_t)L->in;
+        ql->w_eff = malloc(numel * sizeof(float));
+        ql->codes = malloc(numel);
         if (!ql->w_eff || !ql->codes) { free_qat_model(q, m); return lb_fail(err, "qat: out of memory"); }
     }
     if (!q->n) return 0;
     q->scales = calloc((size_t)q->n_scales, sizeof(float));
     q->dscales = calloc((size_t)q->n_scales, sizeof(float));
-    q->g_eff = malloc((size_t)max_numel * sizeof(float));
-    if (!q->scales || !q->dscales || !q->g_eff) { free_qat_model(q, m); return lb_fail(err, "qat: out of memory"); }
+    if (!q->scales || !q->dscales) { free_qat_model(q, m); return lb_fail(err, "qat: out of memory"); }
     for (int j = 0; j < q->n; j++) {
         lb_qat_linear *ql = &q->q[j];
         lb_train_linear *L = &m->linears[ql->lin];
@@ -58,7 +55,7 @@ void free_qat_model(lb_qat_model *q, lb_train_model *m) {
         free(q->q[j].w_eff);
         free(q->q[j].codes);
     }
-    free(q->q); free(q->scales); free(q->dscales); free(q->g_eff);
+    free(q->q); free(q->scales); free(q->dscales);
     memset(q, 0, sizeof *q);
 }
 
@@ -76,9 +73,8 @@ int lb_qat_backward(lb_qat_model *q, const lb_train_model *m, float lambda, lb_e
     for (int j = 0; j < q->n; j++) {
         lb_qat_linear *ql = &q->q[j];
         const lb_train_linear *L = &m->linears[ql->lin];
-        const size_t numel = (size_t)L->out * (size_t)L->in;
-        memcpy(q->g_eff, L->dw, numel * sizeof(float));   // dL/dw_eff, then dw becomes dL/dW
-        if (lb_fq_backward(L->dw, ql->dscales, q->g_eff, L->w, ql->codes, ql->scales, L->out, L->in, &ql->cfg, ql->anneal ? lambda : 0.0f))
+        // dw holds dL/dw_eff and becomes dL/dW in place (no copy of every weight's gradient)
+        if (lb_fq_backward(L->dw, ql->dscales, L->dw, L->w, ql->codes, ql->scales, L->out, L->in, &ql->cfg, ql->anneal ? lambda : 0.0f))
             return lb_fail(err, "%s: fake-quant backward failed", m->table[L->param].name);
     }
     return 0;

@@ -31,7 +31,6 @@ typedef struct lb_qat_model {
     int n;
     float *scales, *dscales;   // all scales, one allocation each
     int64_t n_scales;
-    float *g_eff;              // scratch: the largest linear
 } lb_qat_model;
 
 enum { LB_QAT_ATTN = 0, LB_QAT_FFN = 1 };

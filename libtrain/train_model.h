@@ -26,8 +26,8 @@
 // STORE, no recomputation: forward keeps every tensor backward needs, per layer: the normed
 // block inputs and their 1/rms, q/k/v before and after q/k-norm/RoPE, the attention
 // probabilities (B, n_head, T, T), the attention output, the residual stream after each
-// block, gate/up/silu(gate)*up; then the final norm and the logits (turned into softmax
-// probabilities in place, then into dlogits in place). Backward adds one layer's worth of
+// block, gate/up/silu(gate)*up; then the final norm and the logits (with targets, forward turns
+// them into dlogits in place: loss and gradient in one pass). Backward adds one layer's worth of
 // gradient scratch. lb_train_memory() gives the byte counts for a (B,T) before anything is
 // allocated; print them before training starts.
 #pragma once

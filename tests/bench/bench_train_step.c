@@ -36,6 +36,14 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+// CPU seconds of the whole process (all threads): on a shared machine wall time swings with
+// the load, CPU time much less (OMP_WAIT_POLICY=PASSIVE keeps idle threads from spinning)
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static double peak_rss_mib(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -170,26 +178,27 @@ int main(int argc, char **argv) {
 
     // --- steps ---
     double t_total = 0, t_best = 1e30, t_fq = 0, t_fwd = 0, t_bwd = 0, t_fqb = 0, t_opt = 0;
+    double c_total = 0, c_fq = 0, c_fwd = 0, c_bwd = 0, c_fqb = 0, c_opt = 0;   // CPU time, same phases
     float loss = 0, loss0 = 0;
     for (int step = 0; step < warmup + steps; step++) {
-        const double t0 = now_s();
+        const double c0 = cpu_s(), t0 = now_s();
         for (int i = 0; i < nq; i++) {
             const lb_train_linear *L = &m.linears[i];
             lb_fq_forward(q[i].w_eff, q[i].codes, L->w, q[i].scales, L->out, L->in, &cfg, 0.0f);
         }
-        const double t1 = now_s();
+        const double t1 = now_s(), c1 = cpu_s();
         lb_train_model_zero_grad(&m);
         if (lb_train_model_forward(&m, tokens, targets, B, T, &loss, &err)) { fprintf(stderr, "bench_train_step: %s\n", err.msg); return 1; }
-        const double t2 = now_s();
+        const double t2 = now_s(), c2 = cpu_s();
         if (lb_train_model_backward(&m, &err)) { fprintf(stderr, "bench_train_step: %s\n", err.msg); return 1; }
-        const double t3 = now_s();
+        const double t3 = now_s(), c3 = cpu_s();
         for (int i = 0; i < nq; i++) {   // dw holds dL/dw_eff; replace it in place by dL/dw
             const lb_train_linear *L = &m.linears[i];
             lb_fq_backward(L->dw, q[i].dscales, L->dw, L->w, q[i].codes, q[i].scales, L->out, L->in, &cfg, 0.0f);
         }
-        const double t4 = now_s();
+        const double t4 = now_s(), c4 = cpu_s();
         lb_adamw_step(&opt, 1.0f);
-        const double t5 = now_s();
+        const double t5 = now_s(), c5 = cpu_s();
         if (step == 0) loss0 = loss;
         printf("step %d: loss %.4f  %.3f s%s\n", step, loss, t5 - t0, step < warmup ? " (warmup)" : "");
         fflush(stdout);
@@ -199,6 +208,8 @@ int main(int argc, char **argv) {
             t_total += t5 - t0;
             if (t5 - t0 < t_best) t_best = t5 - t0;
             t_fq += t1 - t0; t_fwd += t2 - t1; t_bwd += t3 - t2; t_fqb += t4 - t3; t_opt += t5 - t4;
+            c_total += c5 - c0;
+            c_fq += c1 - c0; c_fwd += c2 - c1; c_bwd += c3 - c2; c_fqb += c4 - c3; c_opt += c5 - c4;
         }
     }
     const double mean = t_total / steps;
@@ -218,6 +229,8 @@ int main(int argc, char **argv) {
     printf("step time: mean %.3f s, best %.3f s over %d steps (warmup %d)\n", mean, t_best, steps, warmup);
     printf("breakdown (mean s): fq-forward %.3f  forward %.3f  backward %.3f  fq-backward %.3f  adamw %.3f\n",
            t_fq / steps, t_fwd / steps, t_bwd / steps, t_fqb / steps, t_opt / steps);
+    printf("cpu time (mean s, all threads): step %.3f = fq-forward %.3f  forward %.3f  backward %.3f  fq-backward %.3f  adamw %.3f\n",
+           c_total / steps, c_fq / steps, c_fwd / steps, c_bwd / steps, c_fqb / steps, c_opt / steps);
     printf("flops/token: %.1f MFLOP (6*%.2fM matmul params + causal attention)\n", flops_tok * 1e-6, n_matmul * 1e-6);
     printf("lowbit tokens/s: %.1f (best step %.1f)\n", tps_mean, tps_best);
     printf("achieved: %.1f GFLOP/s\n", achieved);
