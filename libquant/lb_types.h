@@ -34,6 +34,9 @@ typedef void (*lb_vec_dot_fn)(int64_t n, float *s, const void *x, const void *y)
 // the same for 4 activation rows: s[t*bs] = dot(x, row t), row t at y + t*by bytes, each
 // result bitwise equal to vec_dot's for that row (the weight row is unpacked once, used 4x)
 typedef void (*lb_vec_dot4_fn)(int64_t n, float *s, size_t bs, const void *x, const void *y, size_t by);
+// 2 weight rows against one activation row: s[0] = dot(x, y), s[1] = dot(x + bx bytes, y), each
+// bitwise equal to vec_dot's (two independent accumulator chains, for decode)
+typedef void (*lb_vec_dot2r_fn)(int64_t n, float *s, const void *x, size_t bx, const void *y);
 
 typedef struct lb_type_traits {
     const char *name;           // "f32", "q8_0", ... (lower case, as llama.cpp prints)
@@ -44,6 +47,7 @@ typedef struct lb_type_traits {
     lb_vec_dot_fn vec_dot;
     uint32_t vec_dot_type;      // the type activations are converted to before vec_dot
     lb_vec_dot4_fn vec_dot4;    // optional (NULL): 4 activation rows at once, for prefill
+    lb_vec_dot2r_fn vec_dot2r;  // optional (NULL): 2 weight rows at once, for decode
     // optional (NULL): converts activations for vec_dot/vec_dot4 when those want a private
     // layout of vec_dot_type (same size, e.g. Q8_K with reordered codes); NULL means
     // vec_dot_type's own from_float. Anything else reading the activations (to_float) must

@@ -2,6 +2,7 @@
 // Activations multiplied with Q8_0 weights are themselves quantized to Q8_0 first (ggml's
 // vec_dot_type), so the dot product is integer inside a block and scaled by dx*dy per block.
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 #include "fp16.h"
 
@@ -21,3 +22,6 @@ void lb_q8_0_from_float(const float *x, void *y, int64_t n);
 void lb_vec_dot_q8_0_ref(int64_t n, float *s, const void *x, const void *y);
 void lb_vec_dot_q8_0_avx2(int64_t n, float *s, const void *x, const void *y);
 void lb_vec_dot_q8_0_avx512(int64_t n, float *s, const void *x, const void *y);
+// 2 weight rows (x, x + bx bytes) x 1 activation row: s[0], s[1], each bitwise equal to
+// lb_vec_dot_q8_0_avx512's result for that row (decode; registered with AVX-512)
+void lb_vec_dot2r_q8_0_avx512(int64_t n, float *s, const void *x, size_t bx, const void *y);

@@ -121,7 +121,7 @@ static int prefill_sgemm(const lb_type_traits *tr, uint32_t type) {
 // share. A job is one weight's rows; several jobs (lb_matmul_multi) share one parallel region,
 // their chunks numbered one after another. Which thread computes a row never changes its bits.
 typedef struct vec_dot_job {
-    float *out; int64_t ldo; const lb_tensor *w; lb_vec_dot_fn dot; lb_vec_dot4_fn dot4;
+    float *out; int64_t ldo; const lb_tensor *w; lb_vec_dot_fn dot; lb_vec_dot4_fn dot4; lb_vec_dot2r_fn dot2r;
     int64_t first_chunk, chunk_rows;
 } vec_dot_job;
 
@@ -162,7 +162,14 @@ static void matmul_vec_dot_jobs(lb_matmul_ctx *c, const vec_dot_job *jobs, int n
                     for (int64_t r = r0; r < r1; r++)
                         jb->dot4(K, &jb->out[t0 * jb->ldo + r], (size_t)jb->ldo, wdata + (size_t)r * w_row_bytes,
                                  xbytes + (size_t)t0 * x_row_bytes, x_row_bytes);
-            for (int64_t r = r0; r < r1; r++) {
+            int64_t r = r0;
+            // decode: 2 weight rows per call where the type has such a kernel (two chains)
+            if (jb->dot2r && t0 < n)
+                for (; r + 2 <= r1; r += 2)
+                    for (int t = t0; t < n; t++)
+                        jb->dot2r(K, &jb->out[t * jb->ldo + r], wdata + (size_t)r * w_row_bytes, w_row_bytes,
+                                  xbytes + (size_t)t * x_row_bytes);
+            for (; r < r1; r++) {
                 const char *wrow = wdata + (size_t)r * w_row_bytes;
                 for (int t = t0; t < n; t++) jb->dot(K, &jb->out[t * jb->ldo + r], wrow, xbytes + (size_t)t * x_row_bytes);
             }
@@ -171,8 +178,8 @@ static void matmul_vec_dot_jobs(lb_matmul_ctx *c, const vec_dot_job *jobs, int n
 }
 
 static void matmul_vec_dot(lb_matmul_ctx *c, float *out, int64_t ldo, const void *xq, size_t x_row_bytes, int n,
-                           const lb_tensor *w, lb_vec_dot_fn dot, lb_vec_dot4_fn dot4) {
-    const vec_dot_job job = {out, ldo, w, dot, dot4, 0, chunk_rows_for(w->ne[1], c->n_threads)};
+                           const lb_tensor *w, lb_vec_dot_fn dot, lb_vec_dot4_fn dot4, lb_vec_dot2r_fn dot2r) {
+    const vec_dot_job job = {out, ldo, w, dot, dot4, dot2r, 0, chunk_rows_for(w->ne[1], c->n_threads)};
     matmul_vec_dot_jobs(c, &job, 1, xq, x_row_bytes, n);
 }
 
@@ -214,6 +221,7 @@ int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, 
     // the kernel for (weight type, activation type): the registered one, or f16 x f32
     const lb_vec_dot_fn dot = act_type == tr->vec_dot_type ? tr->vec_dot : lb_vec_dot_f16_f32_best();
     const lb_vec_dot4_fn dot4 = act_type == tr->vec_dot_type ? tr->vec_dot4 : NULL;
+    const lb_vec_dot2r_fn dot2r = act_type == tr->vec_dot_type ? tr->vec_dot2r : NULL;
     const size_t x_row_bytes = lb_row_size(act_type, K);
     // sgemm for float activations (f32/f16/bf16). Block-quantized activations (q8_0, q8_K) go
     // through vec_dot for Q8_0 weights: its per-block integer sums are what llama.cpp computes in
@@ -241,7 +249,7 @@ int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, 
         }
     }
     if (sgemm) matmul_sgemm(c, out, ldo, xf, n, w, tr);
-    else matmul_vec_dot(c, out, ldo, xq, x_row_bytes, n, w, dot, dot4);
+    else matmul_vec_dot(c, out, ldo, xq, x_row_bytes, n, w, dot, dot4, dot2r);
     return 0;
 }
 
@@ -268,7 +276,8 @@ int lb_matmul_multi(lb_matmul_ctx *c, int n_w, float *const *outs, const int64_t
         fuse = ci && ci == conv;
         if (!fuse) break;
         jobs[i] = (vec_dot_job){outs[i], ldos[i], ws[i], own ? tr->vec_dot : lb_vec_dot_f16_f32_best(),
-                                own ? tr->vec_dot4 : NULL, chunk, chunk_rows_for(ws[i]->ne[1], c->n_threads)};
+                                own ? tr->vec_dot4 : NULL, own ? tr->vec_dot2r : NULL, chunk,
+                                chunk_rows_for(ws[i]->ne[1], c->n_threads)};
         chunk += job_chunks(&jobs[i]);
     }
     const lb_type_traits *vt = lb_type_get(act_type);

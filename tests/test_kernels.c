@@ -108,9 +108,24 @@ static int test_q8_0_dots(int have_avx2, int have_avx512) {
         float r;
         lb_vec_dot_q8_0_ref(n, &r, xq, yq);
         if (fabs(r - exact) > 0.02 * terms) { fprintf(stderr, "FAIL q8_0 dot far from float dot: %g vs %g\n", r, exact); fails++; }
+        // the registered 2-row decode kernel: each result bitwise the registered 1-row kernel's
+        // (row 1 = row 0's blocks in reverse order, its own scales)
+        const lb_type_traits *tq = lb_type_get(LB_TYPE_Q8_0);
+        if (tq->vec_dot2r) {
+            block_q8_0 *x2 = malloc(2 * blocks[bi] * sizeof *x2);
+            for (int64_t b = 0; b < blocks[bi]; b++) { x2[b] = xq[b]; x2[blocks[bi] + b] = xq[blocks[bi] - 1 - b]; }
+            float s2[2], s1;
+            tq->vec_dot2r(n, s2, x2, blocks[bi] * sizeof *x2, yq);
+            for (int r2 = 0; r2 < 2; r2++) {
+                tq->vec_dot(n, &s1, x2 + r2 * blocks[bi], yq);
+                if (memcmp(&s1, &s2[r2], sizeof s1)) { fprintf(stderr, "FAIL q8_0 dot2r row %d: %.9g vs %.9g\n", r2, s2[r2], s1); fails++; }
+            }
+            free(x2);
+        }
         free(xf); free(yf); free(xq); free(yq);
     }
-    printf("q8_0 dots: %zu sizes, %d failures\n", sizeof blocks / sizeof blocks[0], fails);
+    printf("q8_0 dots: %zu sizes (2-row kernel == 1-row bitwise: %s), %d failures\n", sizeof blocks / sizeof blocks[0],
+           lb_type_get(LB_TYPE_Q8_0)->vec_dot2r ? "checked" : "none registered", fails);
     return fails;
 }
 
