@@ -18,7 +18,8 @@ _Static_assert(sizeof(block_q8_K) == 292, "block_q8_K must be 292 bytes (4 + 256
 // where max is the signed value of largest magnitude, qs = min(127, nearest_int(iscale*x)),
 // d = 1/iscale. An all-zero block gets d = 0, qs = 0 and (unlike ggml, which leaves them
 // unwritten) bsums = 0.
-void lb_q8_K_from_float(const float *x, void *y, int64_t n);   // n multiple of 256
+void lb_q8_K_from_float(const float *x, void *y, int64_t n);   // n multiple of 256 (AVX-512 when available)
+void lb_q8_K_from_float_ref(const float *x, void *y, int64_t n);   // the scalar reference, same bytes
 void lb_q8_K_to_float(const void *x, float *y, int64_t n);     // y = d * qs
 
 // ggml's nearest_int: round half to even for |f| <= 2^22 via the 1.5*2^23 magic constant

@@ -2,6 +2,7 @@
 // (scalar, AVX2, AVX-512 VBMI+VNNI). Layout and rounding rules: stq1_0.h, docs/formats.md.
 #include "stq1_0.h"
 #include "q8_k.h"
+#include "cpu_features.h"
 #include <math.h>
 #include <string.h>
 #include "simd.h"
@@ -125,19 +126,45 @@ void lb_vec_dot_stq1_0_q8_K_ref(int64_t n, float *s, const void *vx, const void 
 // ----------------------------------------------------------------------------
 // the Kp activation order of the AVX-512 kernel (see there)
 
-// activation index that Kp byte 64p + i holds (i < 64, p < 4)
-static inline int kp_source(int p, int i) {
-    const int g = i < 32 ? 2 * i : 2 * (i - 32) + 1;
-    return group_weight(g, p);
+// the activation index that Kp byte 64p + i holds (i < 64, p < 4): lane p of group g(i), i.e.
+// weight (g/16)*64 + g%16 + 16p with g(i) = 2i for i < 32, 2(i-32)+1 after. test_q_native
+// checks the Kp kernel against the reference through this table, so a wrong entry fails there.
+static const uint8_t kp_table[256] = {
+    0, 2, 4, 6, 8, 10, 12, 14, 64, 66, 68, 70, 72, 74, 76, 78, 128, 130, 132, 134, 136, 138, 140, 142, 192, 194, 196, 198, 200, 202, 204, 206,
+    1, 3, 5, 7, 9, 11, 13, 15, 65, 67, 69, 71, 73, 75, 77, 79, 129, 131, 133, 135, 137, 139, 141, 143, 193, 195, 197, 199, 201, 203, 205, 207,
+    16, 18, 20, 22, 24, 26, 28, 30, 80, 82, 84, 86, 88, 90, 92, 94, 144, 146, 148, 150, 152, 154, 156, 158, 208, 210, 212, 214, 216, 218, 220, 222,
+    17, 19, 21, 23, 25, 27, 29, 31, 81, 83, 85, 87, 89, 91, 93, 95, 145, 147, 149, 151, 153, 155, 157, 159, 209, 211, 213, 215, 217, 219, 221, 223,
+    32, 34, 36, 38, 40, 42, 44, 46, 96, 98, 100, 102, 104, 106, 108, 110, 160, 162, 164, 166, 168, 170, 172, 174, 224, 226, 228, 230, 232, 234, 236, 238,
+    33, 35, 37, 39, 41, 43, 45, 47, 97, 99, 101, 103, 105, 107, 109, 111, 161, 163, 165, 167, 169, 171, 173, 175, 225, 227, 229, 231, 233, 235, 237, 239,
+    48, 50, 52, 54, 56, 58, 60, 62, 112, 114, 116, 118, 120, 122, 124, 126, 176, 178, 180, 182, 184, 186, 188, 190, 240, 242, 244, 246, 248, 250, 252, 254,
+    49, 51, 53, 55, 57, 59, 61, 63, 113, 115, 117, 119, 121, 123, 125, 127, 177, 179, 181, 183, 185, 187, 189, 191, 241, 243, 245, 247, 249, 251, 253, 255,
+};
+
+#if LB_HAVE_X86
+// 64 output bytes from the 256-byte block: two 128-byte vpermi2b lookups on the index's low 7
+// bits, the index's bit 7 picks which (runs once per activation block, per matmul)
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void permute_q8_K_vbmi(block_q8_K *y, int64_t nb) {
+    for (int64_t b = 0; b < nb; b++) {
+        const __m512i s0 = _mm512_loadu_si512(y[b].qs), s1 = _mm512_loadu_si512(y[b].qs + 64);
+        const __m512i s2 = _mm512_loadu_si512(y[b].qs + 128), s3 = _mm512_loadu_si512(y[b].qs + 192);
+        for (int p = 0; p < 4; p++) {
+            const __m512i idx = _mm512_loadu_si512(kp_table + 64 * p);
+            const __m512i lo = _mm512_permutex2var_epi8(s0, idx, s1), hi = _mm512_permutex2var_epi8(s2, idx, s3);
+            _mm512_storeu_si512(y[b].qs + 64 * p, _mm512_mask_blend_epi8(_mm512_movepi8_mask(idx), lo, hi));
+        }
+    }
 }
+#endif
 
 void lb_stq1_0_permute_q8_K(void *vy, int64_t nb) {
     block_q8_K *y = vy;
+#if LB_HAVE_X86
+    if (lb_cpu_get_features()->avx512vbmi_vnni) { permute_q8_K_vbmi(y, nb); return; }
+#endif
     for (int64_t b = 0; b < nb; b++) {
         int8_t plain[LB_QK_K];
         memcpy(plain, y[b].qs, sizeof plain);
-        for (int p = 0; p < 4; p++)
-            for (int i = 0; i < 64; i++) y[b].qs[64 * p + i] = plain[kp_source(p, i)];
+        for (int i = 0; i < LB_QK_K; i++) y[b].qs[i] = plain[kp_table[i]];
     }
 }
 
@@ -277,7 +304,7 @@ static float dot_kp_fallback(int64_t n, const void *vx, const void *vy) {
     for (int64_t b = 0; b < n / LB_QKSTQ; b++) {
         block_q8_K plain = y[b];
         for (int p = 0; p < 4; p++)
-            for (int i = 0; i < 64; i++) plain.qs[kp_source(p, i)] = y[b].qs[64 * p + i];
+            for (int i = 0; i < 64; i++) plain.qs[kp_table[64 * p + i]] = y[b].qs[64 * p + i];
         float r;
         lb_vec_dot_stq1_0_q8_K_ref(LB_QKSTQ, &r, &x[b], &plain);
         sum += r;

@@ -451,6 +451,21 @@ static int test_q8_K(void) {
     for (int i = 0; i < 256; i++) x[i] = i == 9 ? 2.0f : 0.5f;
     lb_q8_K_from_float(x, &q, 256);
     CHECK(q.qs[9] == -127 && q.d < 0 && q.qs[0] == -32, "q8_K positive max: %d %d d %g", q.qs[9], q.qs[0], q.d);
+    // ties of magnitude: the FIRST largest |x| gives the sign (ggml's loop), also within one
+    // 16-value vector and with a NaN ahead of it (NaN never counts as the max)
+    for (int order = 0; order < 2; order++) {
+        for (int i = 0; i < 256; i++) x[i] = 0.25f;
+        x[3] = NAN;
+        x[5] = order ? -3.0f : 3.0f;
+        x[6] = order ? 3.0f : -3.0f;
+        x[200] = -3.0f;
+        lb_q8_K_from_float(x, &q, 256);
+        CHECK(q.qs[5] == -127 && q.qs[6] == 127 && (order ? q.d > 0 : q.d < 0), "q8_K first max wins (order %d): %d %d d %g",
+              order, q.qs[5], q.qs[6], q.d);
+        block_q8_K r;
+        lb_q8_K_from_float_ref(x, &r, 256);
+        CHECK(!memcmp(&q, &r, sizeof q), "q8_K with a NaN and tied maxima: SIMD bytes differ from the reference");
+    }
     memset(x, 0, sizeof x);
     memset(&q, 0x77, sizeof q);
     lb_q8_K_from_float(x, &q, 256);
