@@ -22,49 +22,11 @@ The zstd chunks are decoded by h5py through the 32015 plugin (HDF5_PLUGIN_PATH: 
 build/h5plugins, or hdf5plugin's when it has zstd; LOWBIT_H5_PLUGIN_REQUIRED=1 makes its
 absence an error) and, independently, chunk by chunk with libzstd (ctypes) from the raw chunks,
 which also covers builds without a plugin. Exit 0 ok, 1 mismatch, 77 skip."""
-import ctypes
-import ctypes.util
 import os
 import sys
 
-try:
-    import numpy as np
-    import h5py
-except ImportError as e:
-    print("skip: %s" % e)
-    sys.exit(1 if os.environ.get("CI") == "true" else 77)
-try:
-    import hdf5plugin  # noqa: F401  registers the filters it has
-except ImportError:
-    pass
-
-
-_zstd = ctypes.CDLL(ctypes.util.find_library("zstd") or "libzstd.so.1")
-_zstd.ZSTD_getFrameContentSize.restype = ctypes.c_ulonglong
-_zstd.ZSTD_getFrameContentSize.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
-_zstd.ZSTD_decompress.restype = ctypes.c_size_t
-_zstd.ZSTD_decompress.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t]
-_zstd.ZSTD_isError.argtypes = [ctypes.c_size_t]
-
-
-def zstd_decompress(frame):
-    n = _zstd.ZSTD_getFrameContentSize(frame, len(frame))
-    if n >= (1 << 63):
-        fail("chunk is not a zstd frame with a content size")
-    out = ctypes.create_string_buffer(max(n, 1))
-    got = _zstd.ZSTD_decompress(out, n, frame, len(frame))
-    if _zstd.ZSTD_isError(got) or got != n:
-        fail("zstd could not decompress a chunk")
-    return out.raw[:n]
-
-
-def fail(msg):
-    print("FAIL: " + msg)
-    sys.exit(1)
-
-
-def attrs(obj):
-    return {k: (v.decode("utf-8") if isinstance(v, (bytes, np.bytes_)) else v) for k, v in obj.attrs.items()}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "h5"))
+from h5util import attrs, fail, h5py, np, zstd_decompress  # noqa: E402,F401
 
 
 def fnv1a64(ids):
