@@ -4,6 +4,16 @@
 #pragma once
 #include "fp16.h"
 
+// A plain C loop compiled once per x86-64 level (v4 = AVX-512, v3 = AVX2+FMA, baseline) and
+// picked at load time (GCC target_clones / ifunc): for elementwise loops the compiler can
+// vectorize itself. Only where every clone gives the same bits (no reassociation; a
+// contracted a*b+c only where a*b is exact), or where the caller documents otherwise.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(LB_NO_SIMD_CLONES)
+#define LB_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define LB_SIMD_CLONES
+#endif
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define LB_HAVE_X86 1

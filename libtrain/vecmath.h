@@ -18,11 +18,7 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(LB_NO_SIMD_CLONES)
-#define LB_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define LB_SIMD_CLONES
-#endif
+#include "simd.h"   // LB_SIMD_CLONES
 
 
 static inline uint32_t lb_f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
