@@ -299,25 +299,35 @@ static int write_plot(const char *png, const entry *es, int n, const char *text_
         if (isfinite(es[i].bpw)) { xmin = fmin(xmin, es[i].bpw); xmax = fmax(xmax, es[i].bpw); }
     char label[256], text_label[256];
     plot_label(text_label, sizeof text_label, base_name(text_path));
-    fprintf(f, "set terminal pngcairo size 960,640 noenhanced font ',11'\n");
+    // many models share a bits-per-weight value (one QAT checkpoint exported to several types,
+    // PTQ methods of one type): names next to the points collide, so points carry their row
+    // number and the key, outside the plot, says which model each number is
+    fprintf(f, "set terminal pngcairo size 1280,720 noenhanced font ',11'\n");
     fprintf(f, "set output '%s'\n", tmp_png);
     fprintf(f, "set title 'perplexity vs bits per weight (%s, ctx %d, %ld chunks)'\n", text_label, plan->n_ctx,
             plan->n_chunk);
     fprintf(f, "set xlabel 'bits per weight (all tensors)'\nset ylabel 'perplexity'\n");
-    fprintf(f, "set logscale x 2\nset grid\nset key top right\nset offsets 0, 0, graph 0.08, graph 0.08\n");
+    fprintf(f, "set logscale x 2\nset grid\nset key outside right top Left reverse samplen 1\n"
+               "set offsets 0, 0, graph 0.08, graph 0.08\n");
     fprintf(f, "set xrange [%.6g:%.6g]\n", xmin / 1.4, xmax * 1.4);
     fprintf(f, "$models << EOD\n");
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++) {   // bpw, PPL, the model's position in the table
         const double ppl = lb_eval_ppl(&es[i].st);
         if (!isfinite(es[i].bpw) || !isfinite(ppl)) continue;
-        plot_label(label, sizeof label, es[i].name);
-        fprintf(f, "%.6f %.6f \"%s\"\n", es[i].bpw, ppl, label);
+        fprintf(f, "%.6f %.6f %d\n", es[i].bpw, ppl, i + 1);
     }
-    fprintf(f, "EOD\n");
+    fprintf(f, "EOD\nplot ");
+    // one series per model: its key entry is "row name"; data line k of $models is model k
+    for (int i = 0, k = 0; i < n; i++) {
+        if (!isfinite(es[i].bpw) || !isfinite(lb_eval_ppl(&es[i].st))) continue;
+        plot_label(label, sizeof label, es[i].name);
+        fprintf(f, "$models every ::%d::%d using 1:2 with points pt 7 ps 1.4 lc %d title '%d %s', \\\n", k, k, k % 8 + 1,
+                i + 1, label);
+        k++;
+    }
     plot_label(label, sizeof label, es[0].name);
     fprintf(f,
-            "plot $models using 1:2 with points pt 7 ps 1.5 lc rgb '#1f77b4' title 'models', \\\n"
-            "     $models using 1:2:3 with labels offset char 1,0.8 left notitle, \\\n"
+            "     $models using 1:2:3 with labels offset char 0.7,0.6 left notitle, \\\n"
             "     %.6f with lines dt 2 lw 1.5 lc rgb '#d62728' title 'teacher %s: PPL %.4f'\n",
             lb_eval_ppl(&es[0].st), label, lb_eval_ppl(&es[0].st));
     int ok = fflush(f) == 0;
