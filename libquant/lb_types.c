@@ -61,14 +61,12 @@ void lb_types_register(uint32_t type, lb_to_float_fn to_float, lb_from_float_fn 
     g_traits[type].vec_dot_type = vec_dot_type;
 }
 
-void lb_types_register_dot2r(uint32_t type, lb_vec_dot2r_fn vec_dot2r) {
-    if (type >= LB_TYPE_MAX_ID || !g_traits[type].name) return;
-    g_traits[type].vec_dot2r = vec_dot2r;
-}
-
-void lb_types_register_extra(uint32_t type, lb_vec_dot4_fn vec_dot4, lb_from_float_fn act_from_float) {
+// the optional kernels of a type (lb_type_traits: NULL where it has none)
+void lb_types_register_extra(uint32_t type, lb_vec_dot4_fn vec_dot4, lb_vec_dot2r_fn vec_dot2r,
+                             lb_from_float_fn act_from_float) {
     if (type >= LB_TYPE_MAX_ID || !g_traits[type].name) return;
     g_traits[type].vec_dot4 = vec_dot4;
+    g_traits[type].vec_dot2r = vec_dot2r;
     g_traits[type].act_from_float = act_from_float;
 }
 

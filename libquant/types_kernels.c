@@ -15,8 +15,8 @@
 
 void lb_types_register(uint32_t type, lb_to_float_fn to_float, lb_from_float_fn from_float,
                        lb_vec_dot_fn vec_dot, uint32_t vec_dot_type);
-void lb_types_register_extra(uint32_t type, lb_vec_dot4_fn vec_dot4, lb_from_float_fn act_from_float);
-void lb_types_register_dot2r(uint32_t type, lb_vec_dot2r_fn vec_dot2r);
+void lb_types_register_extra(uint32_t type, lb_vec_dot4_fn vec_dot4, lb_vec_dot2r_fn vec_dot2r,
+                             lb_from_float_fn act_from_float);
 
 // pick the widest variant the CPU supports
 #define PICK(f_ref, f_avx2, f_avx512) (cpu->avx512 ? (f_avx512) : cpu->avx2 ? (f_avx2) : (f_ref))
@@ -52,15 +52,15 @@ void lb_types_init_kernels(void) {
     lb_types_register(LB_TYPE_STQ1_0, lb_stq1_0_to_float, lb_stq1_0_from_float_fast,
                       cpu->avx512vbmi_vnni ? lb_vec_dot_stq1_0_q8_Kp_avx512 : cpu->avx2 ? lb_vec_dot_stq1_0_q8_K_avx2
                                                                             : lb_vec_dot_stq1_0_q8_K_ref, LB_TYPE_Q8_K);
-    // 4-row kernels (prefill) where they exist, bitwise equal to the vec_dot above; STQ1_0's
+    // optional kernels: 4-row (prefill) and 2-row (decode), bitwise equal to the vec_dot above; STQ1_0's
     // AVX-512 kernels read Q8_K activations in their own (Kp) order
     if (cpu->avx512) {
-        lb_types_register_dot2r(LB_TYPE_Q8_0, lb_vec_dot2r_q8_0_avx512);
-        lb_types_register_extra(LB_TYPE_Q2_K, lb_vec_dot4_q2_K_q8_K_avx512, NULL);
-        lb_types_register_extra(LB_TYPE_TQ2_0, lb_vec_dot4_tq2_0_q8_K_avx512, NULL);
+        lb_types_register_extra(LB_TYPE_Q8_0, NULL, lb_vec_dot2r_q8_0_avx512, NULL);
+        lb_types_register_extra(LB_TYPE_Q2_K, lb_vec_dot4_q2_K_q8_K_avx512, NULL, NULL);
+        lb_types_register_extra(LB_TYPE_TQ2_0, lb_vec_dot4_tq2_0_q8_K_avx512, NULL, NULL);
     }
     if (cpu->avx512vbmi_vnni) {
-        lb_types_register_extra(LB_TYPE_Q2_0C, lb_vec_dot4_q2_0c_q8_K_avx512, NULL);
-        lb_types_register_extra(LB_TYPE_STQ1_0, lb_vec_dot4_stq1_0_q8_Kp_avx512, lb_stq1_0_act_from_float);
+        lb_types_register_extra(LB_TYPE_Q2_0C, lb_vec_dot4_q2_0c_q8_K_avx512, NULL, NULL);
+        lb_types_register_extra(LB_TYPE_STQ1_0, lb_vec_dot4_stq1_0_q8_Kp_avx512, NULL, lb_stq1_0_act_from_float);
     }
 }

@@ -177,10 +177,15 @@ static void matmul_vec_dot_jobs(lb_matmul_ctx *c, const vec_dot_job *jobs, int n
     }
 }
 
-static void matmul_vec_dot(lb_matmul_ctx *c, float *out, int64_t ldo, const void *xq, size_t x_row_bytes, int n,
-                           const lb_tensor *w, lb_vec_dot_fn dot, lb_vec_dot4_fn dot4, lb_vec_dot2r_fn dot2r) {
-    const vec_dot_job job = {out, ldo, w, dot, dot4, dot2r, 0, chunk_rows_for(w->ne[1], c->n_threads)};
-    matmul_vec_dot_jobs(c, &job, 1, xq, x_row_bytes, n);
+// A job for weight w (traits tr) under activation type act_type (traits vt): the registered
+// kernels when act_type is the type's own vec_dot_type, else f16 x f32 (no 4-row / 2-row
+// variants). Returns the conversion those kernels want the activations in.
+static lb_from_float_fn build_job(vec_dot_job *jb, float *out, int64_t ldo, const lb_tensor *w, const lb_type_traits *tr,
+                                  uint32_t act_type, const lb_type_traits *vt, int64_t first_chunk, int n_threads) {
+    const int own = act_type == tr->vec_dot_type;
+    *jb = (vec_dot_job){out, ldo, w, own ? tr->vec_dot : lb_vec_dot_f16_f32_best(), own ? tr->vec_dot4 : NULL,
+                        own ? tr->vec_dot2r : NULL, first_chunk, chunk_rows_for(w->ne[1], n_threads)};
+    return own && tr->act_from_float ? tr->act_from_float : vt->from_float;
 }
 
 // --- prefill path: dequantized tiles x sgemm ---------------------------------
@@ -218,10 +223,8 @@ int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, 
     const int64_t K = w->ne[0];
     if (!tr || !vt || !tr->vec_dot || !vt->from_float) return lb_fail(err, "matmul: %s: unsupported type", w->name);
     if (n < 1 || n > c->max_n || K > c->max_k) return lb_fail(err, "matmul: %s: %d x %lld exceeds scratch", w->name, n, (long long)K);
-    // the kernel for (weight type, activation type): the registered one, or f16 x f32
-    const lb_vec_dot_fn dot = act_type == tr->vec_dot_type ? tr->vec_dot : lb_vec_dot_f16_f32_best();
-    const lb_vec_dot4_fn dot4 = act_type == tr->vec_dot_type ? tr->vec_dot4 : NULL;
-    const lb_vec_dot2r_fn dot2r = act_type == tr->vec_dot_type ? tr->vec_dot2r : NULL;
+    vec_dot_job job;
+    const lb_from_float_fn job_conv = build_job(&job, out, ldo, w, tr, act_type, vt, 0, c->n_threads);
     const size_t x_row_bytes = lb_row_size(act_type, K);
     // sgemm for float activations (f32/f16/bf16). Block-quantized activations (q8_0, q8_K) go
     // through vec_dot for Q8_0 weights: its per-block integer sums are what llama.cpp computes in
@@ -238,8 +241,7 @@ int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, 
     const void *xq = x;
     if (act_type != LB_TYPE_F32) {
         // the kernels' own activation layout where they have one; sgemm reads plain blocks
-        const lb_from_float_fn conv = !sgemm && act_type == tr->vec_dot_type && tr->act_from_float ? tr->act_from_float
-                                                                                                 : vt->from_float;
+        const lb_from_float_fn conv = sgemm ? vt->from_float : job_conv;
         for (int t = 0; t < n; t++) conv(x + (size_t)t * K, (char *)c->xq + (size_t)t * x_row_bytes, K);
         xq = c->xq;
         if (sgemm) {
@@ -249,7 +251,7 @@ int lb_matmul(lb_matmul_ctx *c, float *out, int64_t ldo, const float *x, int n, 
         }
     }
     if (sgemm) matmul_sgemm(c, out, ldo, xf, n, w, tr);
-    else matmul_vec_dot(c, out, ldo, xq, x_row_bytes, n, w, dot, dot4, dot2r);
+    else matmul_vec_dot_jobs(c, &job, 1, xq, x_row_bytes, n);
     return 0;
 }
 
@@ -262,6 +264,8 @@ int lb_matmul_multi(lb_matmul_ctx *c, int n_w, float *const *outs, const int64_t
     const uint32_t act_type = lb_matmul_activation_type(ws[0]);
     const int64_t K = ws[0]->ne[0];
     int fuse = n < LB_MATMUL_SGEMM_MIN_N && n >= 1 && n <= c->max_n && K <= c->max_k;
+    const lb_type_traits *vt = lb_type_get(act_type);
+    fuse = fuse && vt && vt->from_float;
     vec_dot_job jobs[LB_MATMUL_MAX_MULTI];
     int64_t chunk = 0;
     lb_from_float_fn conv = NULL;   // the one activation conversion every fused weight wants
@@ -269,19 +273,12 @@ int lb_matmul_multi(lb_matmul_ctx *c, int n_w, float *const *outs, const int64_t
         const lb_type_traits *tr = lb_type_get(ws[i]->type);
         fuse = tr && tr->vec_dot && ws[i]->ne[0] == K && lb_matmul_activation_type(ws[i]) == act_type;
         if (!fuse) break;
-        const int own = act_type == tr->vec_dot_type;
-        const lb_type_traits *vti = lb_type_get(act_type);
-        const lb_from_float_fn ci = own && tr->act_from_float ? tr->act_from_float : vti ? vti->from_float : NULL;
+        const lb_from_float_fn ci = build_job(&jobs[i], outs[i], ldos[i], ws[i], tr, act_type, vt, chunk, c->n_threads);
         if (i == 0) conv = ci;
-        fuse = ci && ci == conv;
-        if (!fuse) break;
-        jobs[i] = (vec_dot_job){outs[i], ldos[i], ws[i], own ? tr->vec_dot : lb_vec_dot_f16_f32_best(),
-                                own ? tr->vec_dot4 : NULL, own ? tr->vec_dot2r : NULL, chunk,
-                                chunk_rows_for(ws[i]->ne[1], c->n_threads)};
+        fuse = ci == conv;
         chunk += job_chunks(&jobs[i]);
     }
-    const lb_type_traits *vt = lb_type_get(act_type);
-    if (!fuse || !vt || !vt->from_float) {
+    if (!fuse) {
         for (int i = 0; i < n_w; i++)
             if (lb_matmul(c, outs[i], ldos[i], x, n, ws[i], err)) return -1;
         return 0;
