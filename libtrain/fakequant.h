@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include "quant.h"
+#include "gemm_amx.h"
 
 #define LB_FQ_CLIP 0.99f       // ParetoQ's c: the STE mask is |w/alpha| <= c
 #define LB_FQ_FP16_EXACT 1u    // fp16-rounded steps even without a format_type
@@ -74,6 +75,15 @@ int lb_fq_forward(float *w_eff, int8_t *codes, const float *W, float *scales,
 // the trainer sums g_eff over the micro-batches and calls this once per optimizer step.
 int lb_fq_backward(float *dW, float *dscales, const float *g_eff, const float *W, const int8_t *codes,
                    const float *scales, int64_t rows, int64_t K, const lb_fq_config *cfg, float lambda);
+
+// The forward's w_eff in coded form, W_eff[r][k] = step[r] * (mul * codes[r][k] + add), for the
+// matmuls that can use it (gemm_amx_coded_*: one bf16 part instead of three). Exists for one
+// scale per row (group == K) of SEQ 2-bit (2 code + 1) and LSQ (code), when lambda == 0: then
+// lb_fq_forward's w_eff is exactly fl(step[r] * value). Fills step (rows floats; 0 where the
+// grid has no scale, as lb_fq_forward writes 0 there) and *out (pointing at codes and step);
+// returns 1, or 0 when this grid/lambda has no coded form (nothing written).
+int lb_fq_coded(gemm_coded *out, float *step, const int8_t *codes, const float *scales, int64_t rows, int64_t K,
+                const lb_fq_config *cfg, float lambda);
 
 // Arenas (Sherry §2.3): lambda_t rises linearly 0 -> 1 over the first 10% of steps, then
 // cosine-decays to 0 at step = total (and stays 0 after). 0 when total <= 0.

@@ -4,8 +4,12 @@
 // OpenBLAS to 1 thread, as runtime/matmul.c does: OpenBLAS's own pthread pool fighting
 // OpenMP's threads for 2 cores cost ~30% of a step in sched_yield). Slices partition the
 // output, so there are no races, and each output element is one sgemm dot product whatever
-// the thread count.
+// the thread count. On a CPU with AMX-BF16, products big enough go to gemm_amx instead (fp32-accurate
+// three-part bf16 splitting; gemm_amx.c), ~2x OpenBLAS on a training step's shapes, and a QAT
+// weight in coded form (wc) is used as such: its forward and input-gradient products need half
+// the tile work.
 #include "ops.h"
+#include "gemm_amx.h"
 #include <cblas.h>
 #include <omp.h>
 
@@ -18,7 +22,7 @@ static void slice(int n, int parts, int i, int *lo, int *hi) {
     *hi = (i + 1) * step < n ? (i + 1) * step : n;
 }
 
-void linear_forward(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC) {
+static void forward_blas(float *out, const float *inp, const float *w, int N, int IC, int OC) {
     // out (N,OC) = inp (N,IC) . W^T (IC,OC). Every thread packs the operand it does not slice, so
     // slice the side whose partner is the smaller matrix: columns of out (rows of W: each thread
     // packs all of inp, N x IC) when OC >= N, as for the vocabulary head; else rows of out
@@ -35,6 +39,15 @@ void linear_forward(float *out, const float *inp, const float *w, const float *b
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, hi - lo, IC, 1.0f, inp, IC, w + (size_t)lo * IC, IC,
                         0.0f, out + lo, OC);
     }
+}
+
+void linear_forward(float *out, const float *inp, const float *w, const gemm_coded *wc, const float *bias, int N,
+                    int IC, int OC) {
+    int done = 0;
+    if (gemm_amx_wanted((double)N * IC * OC))
+        done = (wc ? gemm_amx_coded_nt(out, OC, 0.0f, inp, IC, wc, N, OC, IC)
+                   : gemm_amx(out, OC, 0.0f, inp, IC, 0, w, IC, 1, N, OC, IC)) == 0;
+    if (!done) forward_blas(out, inp, w, N, IC, OC);
     if (bias) {
         #pragma omp parallel for if ((size_t)N * OC >= 65536)
         for (int n = 0; n < N; n++)
@@ -43,10 +56,16 @@ void linear_forward(float *out, const float *inp, const float *w, const float *b
 }
 
 void linear_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
-                     int N, int IC, int OC) {
+                     const gemm_coded *wc, int N, int IC, int OC) {
     // slices chosen as in forward: each thread packs the whole of the operand it does not slice
     const int dinp_rows = IC < N;    // rows of dinp (each packs W, OC x IC) or columns (each packs dout, N x OC)
     const int dw_rows = IC <= OC;    // rows of dW (each packs inp, N x IC) or columns (each packs dout)
+    if (gemm_amx_wanted((double)N * IC * OC)) {   // a product it cannot do (-1) falls back to OpenBLAS
+        if (dinp && (wc ? gemm_amx_coded_nn(dinp, IC, 1.0f, dout, OC, wc, N, IC, OC)
+                        : gemm_amx(dinp, IC, 1.0f, dout, OC, 0, w, IC, 0, N, IC, OC)) == 0)
+            dinp = NULL;
+        if (dw && gemm_amx(dw, IC, 1.0f, dout, OC, 1, inp, IC, 0, OC, IC, N) == 0) dw = NULL;
+    }
     #pragma omp parallel if ((double)N * IC * OC >= LINEAR_PARALLEL_FLOPS)
     {
         const int parts = omp_get_num_threads(), id = omp_get_thread_num();

@@ -8,6 +8,7 @@
 #pragma once
 #include <stdint.h>
 #include <stddef.h>
+#include "gemm_amx.h"
 
 // --- encoder: token embedding lookup --------------------------------------------------
 // out is (N,C); tokens is (N); wte is (V,C). Tokens must be in range (the caller checks).
@@ -24,11 +25,14 @@ void rmsnorm_backward(float *dinp, float *dw, const float *dout, const float *in
                       const float *rstd, int N, int C);
 
 // --- linear: out = inp W^T + b; W is (OC,IC) row-major (a GGUF row per output) -------------
-// out is (N,OC), inp is (N,IC), bias is (OC) or NULL. cblas_sgemm.
-void linear_forward(float *out, const float *inp, const float *w, const float *bias, int N, int IC, int OC);
+// out is (N,OC), inp is (N,IC), bias is (OC) or NULL. cblas_sgemm, or gemm_amx on AMX CPUs.
+// wc: the same W in coded form (a per-row QAT grid, lb_fq_coded), or NULL; the AMX products
+// then use it (one bf16 part of W instead of three), OpenBLAS uses w.
+void linear_forward(float *out, const float *inp, const float *w, const gemm_coded *wc, const float *bias, int N,
+                    int IC, int OC);
 // dinp (N,IC) += dout W; dw (OC,IC) += dout^T inp; dbias (OC) += column sums of dout
 void linear_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
-                     int N, int IC, int OC);
+                     const gemm_coded *wc, int N, int IC, int OC);
 
 // --- rope: rotary position embedding -------------------------------------------------------
 // style 0 = adjacent pairs (x[2i], x[2i+1]) (llama GGUF order), 1 = NEOX halves (x[i], x[i+d/2])

@@ -27,7 +27,8 @@ int build_qat_model(lb_qat_model *q, lb_train_model *m, const lb_fq_config *cls[
         const size_t numel = (size_t)L->out * (size_t)L->in;
         ql->w_eff = malloc(numel * sizeof(float));
         ql->codes = malloc(numel);
-        if (!ql->w_eff || !ql->codes) { free_qat_model(q, m); return lb_fail(err, "qat: out of memory"); }
+        ql->step = malloc((size_t)L->out * sizeof(float));
+        if (!ql->w_eff || !ql->codes || !ql->step) { free_qat_model(q, m); return lb_fail(err, "qat: out of memory"); }
     }
     if (!q->n) return 0;
     q->scales = calloc((size_t)q->n_scales, sizeof(float));
@@ -51,9 +52,13 @@ int build_qat_model(lb_qat_model *q, lb_train_model *m, const lb_fq_config *cls[
 void free_qat_model(lb_qat_model *q, lb_train_model *m) {
     if (!q) return;
     for (int j = 0; j < q->n; j++) {
-        if (m && m->linears) m->linears[q->q[j].lin].w_eff = m->linears[q->q[j].lin].w;
+        if (m && m->linears) {
+            m->linears[q->q[j].lin].w_eff = m->linears[q->q[j].lin].w;
+            m->linears[q->q[j].lin].wc = NULL;
+        }
         free(q->q[j].w_eff);
         free(q->q[j].codes);
+        free(q->q[j].step);
     }
     free(q->q); free(q->scales); free(q->dscales);
     memset(q, 0, sizeof *q);
@@ -62,9 +67,13 @@ void free_qat_model(lb_qat_model *q, lb_train_model *m) {
 int lb_qat_forward(lb_qat_model *q, const lb_train_model *m, float lambda, lb_err *err) {
     for (int j = 0; j < q->n; j++) {
         lb_qat_linear *ql = &q->q[j];
-        const lb_train_linear *L = &m->linears[ql->lin];
-        if (lb_fq_forward(ql->w_eff, ql->codes, L->w, ql->scales, L->out, L->in, &ql->cfg, ql->anneal ? lambda : 0.0f))
+        lb_train_linear *L = &m->linears[ql->lin];   // (m is const; its linears are not)
+        const float lam = ql->anneal ? lambda : 0.0f;
+        if (lb_fq_forward(ql->w_eff, ql->codes, L->w, ql->scales, L->out, L->in, &ql->cfg, lam))
             return lb_fail(err, "%s: fake-quant forward failed", m->table[L->param].name);
+        // the coded form, when the grid has one, lets the AMX matmuls skip two of W's three parts
+        L->wc = lb_fq_coded(&ql->coded, ql->step, ql->codes, ql->scales, L->out, L->in, &ql->cfg, lam) ? &ql->coded
+                                                                                                   : NULL;
     }
     return 0;
 }

@@ -21,6 +21,8 @@ typedef struct lb_qat_linear {
     lb_fq_config cfg;
     float *w_eff;            // rows*K, own allocation
     int8_t *codes;           // rows*K
+    float *step;             // rows: the row steps of the coded form (lb_fq_coded), own allocation
+    gemm_coded coded;        // w_eff in coded form when the grid has one (then linears[lin].wc points here)
     float *scales, *dscales; // slices of lb_qat_model.scales / .dscales
     int64_t nscales, scale_offset;
     int anneal;              // Arenas: uses the lambda passed to forward/backward (else lambda 0)

@@ -362,9 +362,9 @@ int lb_train_model_forward(lb_train_model *m, const int32_t *tokens, const int32
 
         // --- attention block ---
         rmsnorm_forward(ln1, ln1_rstd, res_in, w->attn_norm, BT, C, eps);
-        linear_forward(q_lin, ln1, lin[0].w_eff, lin[0].b, BT, C, qd);    // (B,T,NH,HD)
-        linear_forward(k_lin, ln1, lin[1].w_eff, lin[1].b, BT, C, kvd);   // (B,T,NKV,HD)
-        linear_forward(v, ln1, lin[2].w_eff, lin[2].b, BT, C, kvd);
+        linear_forward(q_lin, ln1, lin[0].w_eff, lin[0].wc, lin[0].b, BT, C, qd);    // (B,T,NH,HD)
+        linear_forward(k_lin, ln1, lin[1].w_eff, lin[1].wc, lin[1].b, BT, C, kvd);   // (B,T,NKV,HD)
+        linear_forward(v, ln1, lin[2].w_eff, lin[2].wc, lin[2].b, BT, C, kvd);
         if (hp->qk_norm == LB_QK_NORM_NONE) {
             rope_forward(q, q_lin, a->rope, B, T, NH, HD, hp->rope_style);
             rope_forward(k, k_lin, a->rope, B, T, NKV, HD, hp->rope_style);
@@ -384,21 +384,21 @@ int lb_train_model_forward(lb_train_model *m, const int32_t *tokens, const int32
             }
         }
         attention_forward(atty, att, q, k, v, B, T, NH, NKV, HD);
-        linear_forward(a->proj, atty, lin[3].w_eff, NULL, BT, qd, C);
+        linear_forward(a->proj, atty, lin[3].w_eff, lin[3].wc, NULL, BT, qd, C);
         residual_forward(res_att, res_in, a->proj, bc);
 
         // --- feed-forward block: down(silu(gate(x)) * up(x)) ---
         rmsnorm_forward(ln2, ln2_rstd, res_att, w->ffn_norm, BT, C, eps);
-        linear_forward(gate, ln2, lin[4].w_eff, NULL, BT, C, FF);
-        linear_forward(up, ln2, lin[5].w_eff, NULL, BT, C, FF);
+        linear_forward(gate, ln2, lin[4].w_eff, lin[4].wc, NULL, BT, C, FF);
+        linear_forward(up, ln2, lin[5].w_eff, lin[5].wc, NULL, BT, C, FF);
         swiglu_forward(swi, gate, up, bf);
-        linear_forward(a->proj, swi, lin[6].w_eff, NULL, BT, FF, C);
+        linear_forward(a->proj, swi, lin[6].w_eff, lin[6].wc, NULL, BT, FF, C);
         residual_forward(res_ffn, res_att, a->proj, bc);
     }
     const float *res_last = a->res_ffn + (size_t)(hp->n_layer - 1) * bc;
     rmsnorm_forward(a->lnf, a->lnf_rstd, res_last, m->output_norm, BT, C, eps);
     const lb_train_linear *head = &m->linears[m->n_linears - 1];
-    linear_forward(a->logits, a->lnf, head->w_eff, NULL, BT, C, V);   // (B,T,V)
+    linear_forward(a->logits, a->lnf, head->w_eff, head->wc, NULL, BT, C, V);   // (B,T,V)
 
     m->tokens = tokens;
     m->targets = targets;
@@ -433,7 +433,7 @@ static int backward_from_dlogits(lb_train_model *m, const float *dlogits, lb_err
 
     const lb_train_linear *head = &m->linears[m->n_linears - 1];
     ZERO(a->dln, bc);
-    linear_backward(a->dln, head->dw, NULL, dlogits, a->lnf, head->w_eff, BT, C, V);
+    linear_backward(a->dln, head->dw, NULL, dlogits, a->lnf, head->w_eff, head->wc, BT, C, V);
     ZERO(a->dres, bc);
     const float *res_last = a->res_ffn + (size_t)(hp->n_layer - 1) * bc;
     rmsnorm_backward(a->dres, m->d_output_norm, a->dln, res_last, m->output_norm, a->lnf_rstd, BT, C);
@@ -451,17 +451,17 @@ static int backward_from_dlogits(lb_train_model *m, const float *dlogits, lb_err
 
         // --- feed-forward block; dres holds d(res_ffn) and becomes d(res_att) ---
         ZERO(a->dswi, bf);
-        linear_backward(a->dswi, lin[6].dw, NULL, a->dres, swi, lin[6].w_eff, BT, FF, C);
+        linear_backward(a->dswi, lin[6].dw, NULL, a->dres, swi, lin[6].w_eff, lin[6].wc, BT, FF, C);
         ZERO(a->dgate, bf); ZERO(a->dup, bf);
         swiglu_backward(a->dgate, a->dup, a->dswi, gate, up, bf);
         ZERO(a->dln, bc);
-        linear_backward(a->dln, lin[4].dw, NULL, a->dgate, ln2, lin[4].w_eff, BT, C, FF);
-        linear_backward(a->dln, lin[5].dw, NULL, a->dup, ln2, lin[5].w_eff, BT, C, FF);
+        linear_backward(a->dln, lin[4].dw, NULL, a->dgate, ln2, lin[4].w_eff, lin[4].wc, BT, C, FF);
+        linear_backward(a->dln, lin[5].dw, NULL, a->dup, ln2, lin[5].w_eff, lin[5].wc, BT, C, FF);
         rmsnorm_backward(a->dres, dw->ffn_norm, a->dln, res_att, w->ffn_norm, ln2_rstd, BT, C);   // residual: += onto the pass-through
 
         // --- attention block; dres becomes d(res_in) ---
         ZERO(a->datty, bq);
-        linear_backward(a->datty, lin[3].dw, NULL, a->dres, atty, lin[3].w_eff, BT, qd, C);
+        linear_backward(a->datty, lin[3].dw, NULL, a->dres, atty, lin[3].w_eff, lin[3].wc, BT, qd, C);
         ZERO(a->dq, bq); ZERO(a->dk, bk); ZERO(a->dv, bk);
         if (attention_backward(a->dq, a->dk, a->dv, a->datty, q, k, v, att, B, T, NH, NKV, HD))
             return lb_fail(err, "train: out of memory for attention backward scratch");
@@ -491,9 +491,9 @@ static int backward_from_dlogits(lb_train_model *m, const float *dlogits, lb_err
             memcpy(a->dk2, a->dk, bk * sizeof(float));
         }
         ZERO(a->dln, bc);
-        linear_backward(a->dln, lin[0].dw, lin[0].db, a->dq2, ln1, lin[0].w_eff, BT, C, qd);
-        linear_backward(a->dln, lin[1].dw, lin[1].db, a->dk2, ln1, lin[1].w_eff, BT, C, kvd);
-        linear_backward(a->dln, lin[2].dw, lin[2].db, a->dv, ln1, lin[2].w_eff, BT, C, kvd);
+        linear_backward(a->dln, lin[0].dw, lin[0].db, a->dq2, ln1, lin[0].w_eff, lin[0].wc, BT, C, qd);
+        linear_backward(a->dln, lin[1].dw, lin[1].db, a->dk2, ln1, lin[1].w_eff, lin[1].wc, BT, C, kvd);
+        linear_backward(a->dln, lin[2].dw, lin[2].db, a->dv, ln1, lin[2].w_eff, lin[2].wc, BT, C, kvd);
         rmsnorm_backward(a->dres, dw->attn_norm, a->dln, res_in, w->attn_norm, ln1_rstd, BT, C);
     }
     encoder_backward(m->d_tok_embd, a->dres, m->tokens, BT, C);

@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include "model.h"
 #include "lb_error.h"
+#include "gemm_amx.h"
 
 // one named parameter tensor: where it sits in params (and grads), in GGUF naming/orientation
 typedef struct lb_train_param {
@@ -48,6 +49,7 @@ typedef struct lb_train_param {
 typedef struct lb_train_linear {
     float *w;        // master weight (out, in) row-major, inside params
     float *w_eff;    // what forward reads; == w unless QAT redirects it
+    const gemm_coded *wc;   // w_eff in coded form (QAT with a per-row grid, lb_fq_coded), else NULL
     float *dw;       // gradient slot inside grads: receives dL/d(w_eff)
     float *b, *db;   // bias and its gradient (qwen2 q/k/v), else NULL
     int in, out;

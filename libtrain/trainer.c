@@ -494,6 +494,12 @@ static void print_memory(const trainer *t) {
         printf("memory: params %.1f MB, grads %.1f MB, adam %.1f MB, activations %.1f MB (B %d, T %d), qat %.1f MB; total %.1f MB\n",
                pb * MB, gb * MB, adam * MB, ab * MB, t->B, t->T, qat * MB, (pb + gb + adam + ab + qat) * MB);
     }
+    if (gemm_amx_wanted(1e30))
+        printf("matmul: gemm_amx on AMX-BF16 (fp32-accurate) for the big products (%.1f MB packing workspace), "
+               "OpenBLAS for the rest; LOWBIT_GEMM=blas for OpenBLAS only\n",
+               gemm_amx_workspace_max(omp_get_max_threads()) * MB);
+    else
+        printf("matmul: OpenBLAS%s\n", gemm_amx_available() ? " (LOWBIT_GEMM=blas)" : "");
     if (t->q.n) printf("qat: %d linears quantized (attn %s, ffn %s), %lld scales\n", t->q.n,
                        t->s.qat_grid[0] >= 0 ? lb_grid_name((lb_grid)t->s.qat_grid[0]) : "fp",
                        t->s.qat_grid[1] >= 0 ? lb_grid_name((lb_grid)t->s.qat_grid[1]) : "fp", (long long)t->q.n_scales);

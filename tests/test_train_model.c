@@ -8,6 +8,7 @@
 //  (3) gradients accumulate (two backward passes = 2x) and the QAT hook: forward through
 //      w_eff = a different weight gives the loss and gradients of a model whose master
 //      weight IS that weight, and the gradient lands in the master's slot;
+//  (3b) coded QAT weights (wc) give the loss and gradients of the same w_eff without them;
 //  (4) a real model (stories260K, llama2.c format, loaded through lb_model_load with its q/k
 //      permutation): training logits == runtime logits.
 #include "test_util.h"
@@ -285,6 +286,62 @@ static int check_accumulate_and_qat(lb_train_model *m, const int32_t *tokens, co
     return 0;
 }
 
+// --- coded QAT weights ---------------------------------------------------------------------------
+
+// Block linears read w_eff = (2 code + 1) * step (SEQ 2-bit values) and carry the coded form
+// (wc). Loss and gradients must equal those of the same w_eff without wc within fp32 rounding:
+// 1e-6 relative loss, 1e-5 * max|grad| per element. With LOWBIT_GEMM=amx on an AMX CPU (ctest
+// train_model_amx) the coded products really run; elsewhere wc is unused and this is exact.
+static int check_coded_weights(lb_train_model *m, const int32_t *tokens, const int32_t *targets, int B, int T,
+                               const char *label) {
+    lb_err err = {{0}};
+    const size_t n = m->n_params;
+    const int nblock = m->n_linears - 1;   // the head stays FP
+    float **weff = calloc((size_t)nblock, sizeof *weff), **step = calloc((size_t)nblock, sizeof *step);
+    int8_t **codes = calloc((size_t)nblock, sizeof *codes);
+    gemm_coded *wc = calloc((size_t)nblock, sizeof *wc);
+    float *g_plain = malloc(n * sizeof(float));
+    CHECK(weff && step && codes && wc && g_plain, "out of memory");
+    for (int i = 0; i < nblock; i++) {
+        lb_train_linear *lin = &m->linears[i];
+        const size_t cnt = (size_t)lin->in * lin->out;
+        weff[i] = malloc(cnt * sizeof(float));
+        codes[i] = malloc(cnt);
+        step[i] = malloc((size_t)lin->out * sizeof(float));
+        CHECK(weff[i] && codes[i] && step[i], "out of memory");
+        for (int r = 0; r < lin->out; r++) step[i][r] = 0.02f + 0.01f * urand();
+        for (size_t j = 0; j < cnt; j++) {
+            codes[i][j] = (int8_t)((int)((urand() + 1.0f) * 2.0f) - 2);   // -2..1
+            if (codes[i][j] > 1) codes[i][j] = 1;
+            weff[i][j] = (float)(2 * codes[i][j] + 1) * step[i][j / lin->in];
+        }
+        wc[i] = (gemm_coded){ .codes = codes[i], .step = step[i], .mul = 2, .add = 1 };
+        lin->w_eff = weff[i];
+    }
+    float l_plain = 0, l_coded = 0;
+    lb_train_model_zero_grad(m);
+    CHECK(!lb_train_model_forward(m, tokens, targets, B, T, &l_plain, &err) && !lb_train_model_backward(m, &err), "%s", err.msg);
+    memcpy(g_plain, m->grads, n * sizeof(float));
+    for (int i = 0; i < nblock; i++) m->linears[i].wc = &wc[i];
+    lb_train_model_zero_grad(m);
+    CHECK(!lb_train_model_forward(m, tokens, targets, B, T, &l_coded, &err) && !lb_train_model_backward(m, &err), "%s", err.msg);
+    double gmax = 1e-30, worst = 0;
+    for (size_t i = 0; i < n; i++) gmax = fmax(gmax, fabs(g_plain[i]));
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs((double)m->grads[i] - g_plain[i]));
+    for (int i = 0; i < nblock; i++) {
+        m->linears[i].wc = NULL;
+        m->linears[i].w_eff = m->linears[i].w;
+        free(weff[i]); free(codes[i]); free(step[i]);
+    }
+    free(weff); free(codes); free(step); free(wc); free(g_plain);
+    const double lerr = fabs((double)l_coded - l_plain) / fabs((double)l_plain);
+    printf("%-22s coded SEQ2 weights (%s): loss rel err %.2e, grads max err %.2e of max|grad|\n", label,
+           gemm_amx_wanted(1.0) ? "gemm_amx coded products" : "OpenBLAS, wc unused", lerr, worst / gmax);
+    CHECK(lerr <= 1e-6 && worst <= 1e-5 * gmax, "%s: coded weights: loss rel err %.3e, grad err %.3e of max", label, lerr,
+          worst / gmax);
+    return 0;
+}
+
 // --- per architecture ---------------------------------------------------------------------------
 
 static int run_case(const arch_case *ac, int *torch_missing) {
@@ -331,6 +388,7 @@ static int run_case(const arch_case *ac, int *torch_missing) {
         else bad = r;
     }
     if (!bad) bad = check_accumulate_and_qat(&m, tokens, targets, B, T, ac->label);
+    if (!bad) bad = check_coded_weights(&m, tokens, targets, B, T, ac->label);
     lb_train_model_free(&m);
     return bad;
 }
@@ -363,6 +421,14 @@ static int run_stories260k(void) {
 }
 
 int main(void) {
+    const char *gemm = getenv("LOWBIT_GEMM");
+    if (gemm && !strcmp(gemm, "amx") && !gemm_amx_available()) {
+        fprintf(stderr, "skipped: LOWBIT_GEMM=amx but this CPU (or kernel) has no AMX-BF16\n");
+        return TEST_SKIP;
+    }
+    printf("matmuls: %s\n", gemm_amx_wanted(1e30) ? (gemm && !strcmp(gemm, "amx") ? "gemm_amx for every product (forced)"
+                                                                                    : "gemm_amx for big products")
+                                                 : "OpenBLAS");
     static const arch_case cases[] = {
         {"llama (GQA, untied)", LB_ARCH_LLAMA, 0, 0, LB_ROPE_ADJACENT, LB_QK_NORM_NONE, 4, 2},
         {"llama (MHA, tied)", LB_ARCH_LLAMA, 1, 0, LB_ROPE_ADJACENT, LB_QK_NORM_NONE, 4, 4},

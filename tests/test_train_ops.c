@@ -179,11 +179,11 @@ static int test_linear(int with_bias) {
     if (with_bias) bad |= fd_check("linear db", c.b, OC, db, lin_loss, &c);
     float *xf = to_f(c.x, (size_t)N * IC), *wf = to_f(c.w, (size_t)OC * IC), *bf = with_bias ? to_f(c.b, OC) : NULL;
     float *gf = to_f(c.g, (size_t)N * OC), *of = malloc((size_t)N * OC * 4);
-    linear_forward(of, xf, wf, bf, N, IC, OC);
+    linear_forward(of, xf, wf, NULL, bf, N, IC, OC);
     bad |= close_f(with_bias ? "linear out (bias)" : "linear out", of, o, NULL, (size_t)N * OC);
     float *p1 = prefill((size_t)N * IC), *p2 = prefill((size_t)OC * IC), *p3 = prefill(OC);
     float *dxf = copy_f(p1, (size_t)N * IC), *dwf = copy_f(p2, (size_t)OC * IC), *dbf = copy_f(p3, OC);
-    linear_backward(dxf, dwf, with_bias ? dbf : NULL, gf, xf, wf, N, IC, OC);
+    linear_backward(dxf, dwf, with_bias ? dbf : NULL, gf, xf, wf, NULL, N, IC, OC);
     bad |= close_f("linear dx", dxf, dx, p1, (size_t)N * IC);
     bad |= close_f("linear dw", dwf, dw, p2, (size_t)OC * IC);
     if (with_bias) bad |= close_f("linear db", dbf, db, p3, OC);
@@ -209,11 +209,11 @@ static int test_linear_big(void) {
         }
     float *xf = to_f(c.x, (size_t)N * IC), *wf = to_f(c.w, (size_t)OC * IC), *bf = to_f(c.b, OC);
     float *gf = to_f(c.g, (size_t)N * OC), *of = malloc((size_t)N * OC * 4);
-    linear_forward(of, xf, wf, bf, N, IC, OC);
+    linear_forward(of, xf, wf, NULL, bf, N, IC, OC);
     int bad = close_f("linear big out", of, o, NULL, (size_t)N * OC);
     float *p1 = prefill((size_t)N * IC), *p2 = prefill((size_t)OC * IC), *p3 = prefill(OC);
     float *dxf = copy_f(p1, (size_t)N * IC), *dwf = copy_f(p2, (size_t)OC * IC), *dbf = copy_f(p3, OC);
-    linear_backward(dxf, dwf, dbf, gf, xf, wf, N, IC, OC);
+    linear_backward(dxf, dwf, dbf, gf, xf, wf, NULL, N, IC, OC);
     bad |= close_f("linear big dx", dxf, dx, p1, (size_t)N * IC);
     bad |= close_f("linear big dw", dwf, dw, p2, (size_t)OC * IC);
     bad |= close_f("linear big db", dbf, db, p3, OC);

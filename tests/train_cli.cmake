@@ -2,7 +2,7 @@
 # SEQ 2-bit QAT, kill -9 + --resume bit-identical loss curve, SIGINT checkpoint, config
 # errors, the NaN guard, h5py-readable checkpoints, the configs/ examples. Tiny models, 1 thread, seconds each.
 set(TRAIN_CLI_DIR ${CMAKE_CURRENT_SOURCE_DIR}/train)
-foreach(t config_errors memorize_fp memorize_seq2 resume_kill sigint guard ckpt_h5py configs)
+foreach(t config_errors memorize_fp memorize_seq2 memorize_seq2_amx resume_kill sigint guard ckpt_h5py configs)
   set(script ${t})
   set(args "")
   if(t MATCHES "^memorize_(.*)")

@@ -62,15 +62,17 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
 echo "--- lowbit (best rep) ---"
-grep -E '^(model|memory plan|params|loss|step time|breakdown \(mean s\)|flops/token|lowbit tokens/s|achieved|sgemm peak|MFU|peak RSS):' "$lb_log"
+grep -E '^(model|memory plan|params|loss|step time|breakdown \(mean s\)|flops/token|lowbit tokens/s|achieved|sgemm peak|MFU|amx gemm peak|MFU vs amx gemm peak|peak RSS):' "$lb_log"
 echo "--- torch (best rep) ---"
 grep -E '^(torch [0-9]|step time:|torch tokens/s:|matmul peak:|peak RSS:)' "$th_log"
 echo
 awk -v a="$lb_best" -v b="$th_best" -v mfu="$(field "$lb_log" MFU)" -v fpt="$(field "$lb_log" flops/token)" \
     -v pt="$(field "$th_log" "matmul peak")" \
+    -v ap="$(field "$lb_log" "amx gemm peak")" -v amfu="$(field "$lb_log" "MFU vs amx gemm peak")" \
     -v rl="$(field "$lb_log" "peak RSS")" -v rt="$(field "$th_log" "peak RSS")" 'BEGIN {
   tmfu = 100.0 * b * fpt * 1e-3 / pt   # fpt in MFLOP, pt in GFLOP/s
   printf "SUMMARY: lowbit %.1f tok/s, torch %.1f tok/s, ratio %.2fx (goal >= 2.5x)\n", a, b, a / b
   printf "SUMMARY: MFU lowbit %s %% (vs its cblas_sgemm peak), torch %.1f %% (same FLOPs vs its torch.mm peak %s GFLOP/s); load-normalised ratio %.2fx\n",
          mfu, tmfu, pt, mfu / tmfu
+  if (amfu != "") printf "SUMMARY: MFU lowbit vs its gemm_amx peak %s GFLOP/s (the AMX matmuls it used): %s %%\n", ap, amfu
   printf "SUMMARY: peak RSS lowbit %s MiB, torch %s MiB\n", rl, rt }'

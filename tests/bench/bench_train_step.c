@@ -10,6 +10,9 @@
 // fake-quant backward (STE mask + scale gradients) -> AdamW. Everything in the step is timed.
 // Also measured in the same process: the cblas_sgemm peak (N^3, same threads, best of probes
 // before, between and after the steps), so MFU = achieved model FLOP/s / that peak needs no numbers from elsewhere.
+// On a CPU with AMX-BF16 the step's big matmuls run on gemm_amx (libtrain/gemm_amx.c), which is
+// faster than sgemm, so MFU against the sgemm peak can pass 100 %; the gemm_amx peak (same N^3,
+// fp32 operands, probed the same way) is printed too, with the MFU against it.
 //
 // Model FLOPs per token (the usual accounting, forward + backward = 3 x forward):
 //   6 * (matmul weights)   every block linear and the tied head (the embedding table, counted
@@ -29,6 +32,7 @@
 #include "train_model.h"
 #include "fakequant.h"
 #include "optim.h"
+#include "gemm_amx.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -76,6 +80,26 @@ static double sgemm_peak_gflops(int n, int reps, int threads) {
     return best;
 }
 
+// best GFLOP/s of `reps` N^3 gemm_amx products (fp32 operands, the three-part split), 0 without AMX
+static double amx_peak_gflops(int n, int reps) {
+    if (!gemm_amx_available()) return 0.0;
+    float *a = malloc((size_t)n * n * sizeof(float));
+    float *b = malloc((size_t)n * n * sizeof(float));
+    float *c = malloc((size_t)n * n * sizeof(float));
+    double best = 0.0;
+    if (a && b && c) {
+        for (size_t i = 0; i < (size_t)n * n; i++) { a[i] = (float)(i % 7) * 0.01f; b[i] = (float)(i % 5) * 0.02f; }
+        for (int r = 0; r <= reps; r++) {
+            const double t0 = now_s();
+            if (gemm_amx(c, n, 0.0f, a, n, 0, b, n, 0, n, n, n)) break;
+            const double gf = 2.0 * n * (double)n * n / (now_s() - t0) * 1e-9;
+            if (r > 0 && gf > best) best = gf;
+        }
+    }
+    free(a); free(b); free(c);
+    return best;
+}
+
 // --- QAT state per block linear -----------------------------------------------------------------
 
 typedef struct qat_linear {
@@ -83,10 +107,12 @@ typedef struct qat_linear {
     int8_t *codes;    // grid codes of the last forward (for the backward)
     float *scales;    // learned per-row alpha
     float *dscales;   // their gradient
+    float *step;      // row steps of the coded form (lb_fq_coded), as lb_qat_forward keeps them
+    gemm_coded coded;
 } qat_linear;
 
 static void free_qat(qat_linear *q, int n) {
-    for (int i = 0; i < n && q; i++) { free(q[i].w_eff); free(q[i].codes); free(q[i].scales); free(q[i].dscales); }
+    for (int i = 0; i < n && q; i++) { free(q[i].w_eff); free(q[i].codes); free(q[i].scales); free(q[i].dscales); free(q[i].step); }
     free(q);
 }
 
@@ -144,7 +170,8 @@ int main(int argc, char **argv) {
         q[i].codes = malloc(n);
         q[i].scales = malloc((size_t)ns * sizeof(float));
         q[i].dscales = calloc((size_t)ns, sizeof(float));
-        if (!q[i].w_eff || !q[i].codes || !q[i].scales || !q[i].dscales) { fprintf(stderr, "bench_train_step: out of memory\n"); return 1; }
+        q[i].step = malloc((size_t)L->out * sizeof(float));
+        if (!q[i].w_eff || !q[i].codes || !q[i].scales || !q[i].dscales || !q[i].step) { fprintf(stderr, "bench_train_step: out of memory\n"); return 1; }
         if (lb_fq_init_scales(q[i].scales, L->w, L->out, L->in, &cfg, msg, sizeof msg)) { fprintf(stderr, "bench_train_step: %s\n", msg); return 1; }
         L->w_eff = q[i].w_eff;
         n_scales += ns;
@@ -175,6 +202,7 @@ int main(int argc, char **argv) {
     // the largest probe counts. On a shared machine the load changes during the run, and a peak
     // taken only once, at another moment than the steps, can be far below what the steps got.
     double peak = sgemm_peak_gflops(sgemm_n, 4, threads);
+    double apeak = amx_peak_gflops(sgemm_n, 4);
 
     // --- steps ---
     double t_total = 0, t_best = 1e30, t_fq = 0, t_fwd = 0, t_bwd = 0, t_fqb = 0, t_opt = 0;
@@ -182,9 +210,10 @@ int main(int argc, char **argv) {
     float loss = 0, loss0 = 0;
     for (int step = 0; step < warmup + steps; step++) {
         const double c0 = cpu_s(), t0 = now_s();
-        for (int i = 0; i < nq; i++) {
-            const lb_train_linear *L = &m.linears[i];
+        for (int i = 0; i < nq; i++) {   // as lb_qat_forward: w_eff, and its coded form
+            lb_train_linear *L = &m.linears[i];
             lb_fq_forward(q[i].w_eff, q[i].codes, L->w, q[i].scales, L->out, L->in, &cfg, 0.0f);
+            L->wc = lb_fq_coded(&q[i].coded, q[i].step, q[i].codes, q[i].scales, L->out, L->in, &cfg, 0.0f) ? &q[i].coded : NULL;
         }
         const double t1 = now_s(), c1 = cpu_s();
         lb_train_model_zero_grad(&m);
@@ -204,6 +233,8 @@ int main(int argc, char **argv) {
         fflush(stdout);
         const double probe = sgemm_peak_gflops(sgemm_n, 2, threads);
         if (probe > peak) peak = probe;
+        const double aprobe = amx_peak_gflops(sgemm_n, 2);
+        if (aprobe > apeak) apeak = aprobe;
         if (step >= warmup) {
             t_total += t5 - t0;
             if (t5 - t0 < t_best) t_best = t5 - t0;
@@ -221,6 +252,7 @@ int main(int argc, char **argv) {
     const double n_matmul = (double)m.n_params - n_norm;
     const double flops_tok = 6.0 * n_matmul + 6.0 * L * T * C;
     { const double probe = sgemm_peak_gflops(sgemm_n, 4, threads); if (probe > peak) peak = probe; }
+    { const double probe = amx_peak_gflops(sgemm_n, 4); if (probe > apeak) apeak = probe; }
     const double tps_mean = (double)ntok / mean, tps_best = (double)ntok / t_best;
     const double achieved = flops_tok * tps_mean * 1e-9;
 
@@ -237,6 +269,13 @@ int main(int argc, char **argv) {
     printf("sgemm peak: %.1f GFLOP/s (%d^3, %d threads, best probe before, between and after the steps)\n",
            peak, sgemm_n, threads);
     printf("MFU: %.1f %%\n", peak > 0 ? 100.0 * achieved / peak : 0.0);
+    if (apeak > 0) {
+        printf("amx gemm peak: %.1f GFLOP/s (gemm_amx, fp32 operands, %d^3, best probe before, between and after the steps)\n",
+               apeak, sgemm_n);
+        printf("MFU vs amx gemm peak: %.1f %%\n", 100.0 * achieved / apeak);
+    } else {
+        printf("amx gemm peak: none (no AMX-BF16 here: every matmul ran on OpenBLAS)\n");
+    }
     printf("peak RSS: %.1f MiB\n", peak_rss_mib());
 
     free(tokens); free(targets);
