@@ -148,13 +148,18 @@ static inline size_t a_offset(int m, int k, int kcp) {
 static void pack_a(uint16_t *ap, size_t apart, int kcp, const float *A, int lda, int ta, const float *kscale, int M,
                    int m0, int mc, int k0, int kc) {
     if (!ta) {
-        for (int i = 0; i < mc; i++)
+        for (int i = 0; i < mc; i++) {
+            // rows are kc floats apart by lda: a short run each, which the hardware prefetcher
+            // barely starts on (the head's 32000-wide gradient rows); fetch the next row's run now
+            if (m0 + i + 1 < M)
+                for (int k = 0; k < kc; k += 16) _mm_prefetch((const char *)(A + (size_t)(m0 + i + 1) * lda + k0 + k), _MM_HINT_T0);
             for (int k = 0; k < kcp; k += 16) {
                 const __mmask16 km = m0 + i < M ? lanes(kc - k) : 0;
                 __m512 x = km ? _mm512_maskz_loadu_ps(km, A + (size_t)(m0 + i) * lda + k0 + k) : _mm512_setzero_ps();
                 if (kscale && km) x = _mm512_mul_ps(x, _mm512_maskz_loadu_ps(km, kscale + k0 + k));
                 store_parts(ap + a_offset(i, k, kcp), apart, x);
             }
+        }
         return;
     }
     // op(A)[m][k] = A[k][m]: 16 k x 16 m blocks, read as 16 row pieces (contiguous, so the
@@ -162,7 +167,13 @@ static void pack_a(uint16_t *ap, size_t apart, int kcp, const float *A, int lda,
     const __m512i col = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                            _mm512_set1_epi32(16));
     float blk[16 * 16] __attribute__((aligned(64)));
-    for (int k = 0; k < kcp; k += 16)
+    for (int k = 0; k < kcp; k += 16) {
+        // the chunk reads mc floats from each of kc rows lda apart (the head's gradient: 512
+        // bytes from rows 128 KB apart): too short a run per row for the hardware prefetcher,
+        // so fetch the next 16 rows' runs while these are transposed
+        for (int r = 16; r < 32 && k + r < kc; r++)
+            for (int i = 0; i < mc && m0 + i < M; i += 16)
+                _mm_prefetch((const char *)(A + (size_t)(k0 + k + r) * lda + m0 + i), _MM_HINT_T0);
         for (int i = 0; i < mc; i += 16) {
             const __mmask16 mm = lanes(M - m0 - i);
             for (int r = 0; r < 16; r++) {
@@ -173,6 +184,7 @@ static void pack_a(uint16_t *ap, size_t apart, int kcp, const float *A, int lda,
             for (int c = 0; c < 16; c++)
                 store_parts(ap + a_offset(i + c, k, kcp), apart, _mm512_i32gather_ps(col, blk + c, 4));
         }
+    }
 }
 
 // 16-column blocks [nb_lo, nb_hi) of op(B)[k0 : k0+kc, n0 : n0+nc] into bp: per part, per block,
