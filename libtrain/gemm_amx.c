@@ -3,10 +3,10 @@
 // AMX multiplies bf16 (8-bit significand) pairs and accumulates in fp32, ~16x the fp32 FMA rate
 // of AVX-512. A bf16 product alone would lose 16 bits, so every fp32 operand is split into three
 // bf16 parts, x = x0 + x1 + x2 (each the round-to-nearest bf16 of what the earlier parts left:
-// 24+ significand bits in all, |x - x0 - x1 - x2| <= 2^-27 |x|), and a.b is summed as the six
-// products whose parts' weights add up to at most 2^-16:
+// 24+ significand bits in all: |x_i| <= 2^-9i |x|, |x - x0 - x1 - x2| <= 2^-27 |x|), and a.b is
+// summed as the six part products of size 2^-18 |a b| or more:
 //     a0 b0 + a0 b1 + a1 b0 + a0 b2 + a1 b1 + a2 b0
-// The three left out (a1 b2, a2 b1, a2 b2) are below 2^-25 |a b|. Each bf16 x bf16 product is
+// The three left out (a1 b2, a2 b1, a2 b2) add up to less than 2^-25 |a b|. Each bf16 x bf16 product is
 // exact in fp32 and the sums are fp32, so the result has sgemm's accuracy (tests/test_gemm_amx.c
 // measures both against float64), at ~6/16 of AMX's rate: ~2x OpenBLAS's sgemm on the
 // shapes of a training step (docs/performance.md).
