@@ -93,18 +93,20 @@ int lb_fq_forward(float *w_eff, int8_t *codes, const float *W, float *scales,
 
 int lb_fq_coded(gemm_coded *out, float *step, const int8_t *codes, const float *scales, int64_t rows, int64_t K,
                 const lb_fq_config *cfg, float lambda) {
-    if (lambda != 0.0f || fq_group(cfg, K) != K) return 0;
+    const int64_t group = fq_group(cfg, K);
+    // absmean writes its one gamma into every slot, so any grouping has one step per row
+    if (lambda != 0.0f || (group != K && cfg->grid != LB_GRID_ABSMEAN)) return 0;
     int mul;
-    switch (cfg->grid) {   // the value of a code, as lb_seq2_apply / lb_lsq_apply compute it
-    case LB_GRID_SEQ2: mul = 2; break;                    // (2 code + 1) * step
-    case LB_GRID_LSQ3: case LB_GRID_LSQ4: mul = 1; break;   // code * step
+    switch (cfg->grid) {   // the value of a code, as the grid's apply function in libquant computes it
+    case LB_GRID_SEQ2: mul = 2; break;   // (2 code + 1) * step
+    case LB_GRID_LSQ3: case LB_GRID_LSQ4: case LB_GRID_SEQ_TERNARY: case LB_GRID_ABSMEAN:
+    case LB_GRID_SHERRY: case LB_GRID_SHERRY_ADJ:
+        mul = 1; break;                  // code * step
     default: return 0;
     }
     const unsigned gflags = lb_fq_grid_flags(cfg);
-    for (int64_t r = 0; r < rows; r++) {
-        const float s = lb_grid_step(cfg->grid, scales[r], gflags);
-        step[r] = s > 0 ? s : 0.0f;   // no scale: every value 0 (codes 0)
-    }
+    for (int64_t r = 0; r < rows; r++)   // lb_grid_step is 0 for a scale <= 0 (then every value is 0)
+        step[r] = lb_grid_step(cfg->grid, scales[r * (K / group)], gflags);
     *out = (gemm_coded){ .codes = codes, .step = step, .mul = mul, .add = mul == 2 ? 1 : 0 };
     return 1;
 }

@@ -77,11 +77,13 @@ int lb_fq_backward(float *dW, float *dscales, const float *g_eff, const float *W
                    const float *scales, int64_t rows, int64_t K, const lb_fq_config *cfg, float lambda);
 
 // The forward's w_eff in coded form, W_eff[r][k] = step[r] * (mul * codes[r][k] + add), for the
-// matmuls that can use it (gemm_amx_coded_*: one bf16 part instead of three). Exists for one
-// scale per row (group == K) of SEQ 2-bit (2 code + 1) and LSQ (code), when lambda == 0: then
-// lb_fq_forward's w_eff is exactly fl(step[r] * value). Fills step (rows floats; 0 where the
-// grid has no scale, as lb_fq_forward writes 0 there) and *out (pointing at codes and step);
-// returns 1, or 0 when this grid/lambda has no coded form (nothing written).
+// matmuls that can use it (gemm_amx_coded_*: one bf16 part instead of three). Exists when
+// lambda == 0 and there is one step per row: group == K for SEQ 2-bit (value 2 code + 1), LSQ,
+// SEQ ternary and Sherry (value = code), any group for absmean (one gamma per tensor). Then
+// lb_fq_forward's w_eff is exactly fl(step[r] * value) (tests/test_fakequant.c checks it bit
+// for bit). Fills step (rows floats; 0 where the grid has no scale, as lb_fq_forward writes
+// values 0 there) and *out (pointing at codes and step); returns 1, or 0 when this grid, group
+// or lambda has no coded form (nothing written).
 int lb_fq_coded(gemm_coded *out, float *step, const int8_t *codes, const float *scales, int64_t rows, int64_t K,
                 const lb_fq_config *cfg, float lambda);
 

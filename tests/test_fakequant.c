@@ -327,6 +327,46 @@ static int test_format_exact(lb_grid grid, uint32_t type, int64_t group) {
     return 0;
 }
 
+// --- 4. the coded form: w_eff == step[r] * (mul code + add), bit for bit ----------------------
+
+static int test_coded(lb_grid grid, int64_t group, unsigned flags, int want) {
+    enum { R = 5, K = 512 };
+    static float W[R * K], weff[R * K], step[R];
+    static int8_t codes[R * K];
+    float scales[R * K / 4];
+    lb_fq_config cfg = { grid, group, 0, flags };
+    char err[256];
+    CHECK(lb_fq_check(&cfg, R, K, err, sizeof err) == 0, "check %s", err);
+    for (int k = 0; k < R * K; k++) W[k] = 0.03f * frandn();
+    CHECK(lb_fq_init_scales(scales, W, R, K, &cfg, err, sizeof err) == 0, "init %s", err);
+    const int64_t ns = lb_fq_nscales(&cfg, R, K);
+    if (lb_fq_scales_learned(&cfg)) {
+        for (int64_t s = 0; s < ns; s++) scales[s] *= 0.5f + frand();   // clip some weights
+        scales[ns - 1] = 0.0f;                                           // a row with no scale
+    }
+    CHECK(lb_fq_forward(weff, codes, W, scales, R, K, &cfg, 0.0f) == 0, "forward");
+    gemm_coded c;
+    const int got = lb_fq_coded(&c, step, codes, scales, R, K, &cfg, 0.0f);
+    CHECK(got == want, "%s group %lld: coded form %s", lb_grid_name(grid), (long long)group, got ? "offered" : "refused");
+    CHECK(lb_fq_coded(&c, step, codes, scales, R, K, &cfg, 0.5f) == 0, "%s: coded form offered with lambda != 0",
+          lb_grid_name(grid));
+    if (want) {
+        CHECK(lb_fq_coded(&c, step, codes, scales, R, K, &cfg, 0.0f) == 1 && c.codes == codes && c.step == step, "coded");
+        int64_t nonzero = 0;
+        for (int r = 0; r < R; r++)
+            for (int k = 0; k < K; k++) {
+                const float v = (float)(c.mul * codes[r * K + k] + c.add) * step[r];
+                CHECK(memcmp(&v, &weff[r * K + k], sizeof v) == 0, "%s row %d col %d: coded %.9g, w_eff %.9g",
+                      lb_grid_name(grid), r, k, v, weff[r * K + k]);
+                nonzero += v != 0;
+            }
+        CHECK(nonzero >= R * K / 20, "degenerate output: %lld of %d values nonzero", (long long)nonzero, R * K);
+    }
+    printf("coded form %s%s group %lld: %s\n", lb_grid_name(grid), flags ? " fp16-exact" : "", (long long)group,
+           want ? "w_eff == step * (mul code + add) bit for bit; none with lambda != 0" : "refused, as it must be");
+    return 0;
+}
+
 static int test_check_rejects(void) {
     char err[256];
     lb_fq_config a = { LB_GRID_SEQ2, 256, LB_TYPE_Q2_0C, 0 };   // a 512 block with two scales
@@ -386,6 +426,14 @@ int main(int argc, char **argv) {
         test_format_exact(LB_GRID_SHERRY, LB_TYPE_TQ2_0, 256) || test_format_exact(LB_GRID_SHERRY, LB_TYPE_TQ1_0, 256))
         return 1;
     if (test_check_rejects()) return 1;
+    if (test_coded(LB_GRID_SEQ2, 0, 0, 1) || test_coded(LB_GRID_SEQ2, 0, LB_FQ_FP16_EXACT, 1) ||
+        test_coded(LB_GRID_SEQ2, 256, 0, 0) || test_coded(LB_GRID_LSQ3, 0, 0, 1) ||
+        test_coded(LB_GRID_LSQ4, 0, LB_FQ_FP16_EXACT, 1) || test_coded(LB_GRID_SEQ_TERNARY, 0, 0, 1) ||
+        test_coded(LB_GRID_SEQ_TERNARY, 0, LB_FQ_FP16_EXACT, 1) || test_coded(LB_GRID_ABSMEAN, 256, 0, 1) ||
+        test_coded(LB_GRID_ABSMEAN, 0, LB_FQ_FP16_EXACT, 1) || test_coded(LB_GRID_SHERRY, 0, 0, 1) ||
+        test_coded(LB_GRID_SHERRY_ADJ, 0, 0, 1) || test_coded(LB_GRID_SHERRY, 256, 0, 0) ||
+        test_coded(LB_GRID_LSQ4, 128, 0, 0))
+        return 1;
     printf("fakequant: all ok\n");
     return 0;
 }
