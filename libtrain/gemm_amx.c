@@ -22,6 +22,7 @@
 #include <omp.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,8 +69,16 @@ size_t gemm_amx_workspace_max(int threads) {
     return ((size_t)3 * NC * KC + (size_t)3 * MC * KC * (size_t)(threads > 0 ? threads : 1)) * sizeof(uint16_t);
 }
 
+static void warn_mode(void) {
+    fprintf(stderr, "warning: LOWBIT_GEMM=%s is not blas, amx or auto; using auto\n", getenv("LOWBIT_GEMM"));
+}
+
 int gemm_amx_wanted(double mnk) {
     const char *mode = getenv("LOWBIT_GEMM");
+    if (mode && *mode && strcmp(mode, "blas") && strcmp(mode, "amx") && strcmp(mode, "auto")) {
+        static pthread_once_t warned = PTHREAD_ONCE_INIT;
+        pthread_once(&warned, warn_mode);
+    }
     if (mode && !strcmp(mode, "blas")) return 0;
     if (!gemm_amx_available()) return 0;
     if (mode && !strcmp(mode, "amx")) return 1;

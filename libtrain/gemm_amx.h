@@ -7,7 +7,9 @@
 // Used by op_linear.c for the big products of a training step, in place of cblas_sgemm, when
 // the CPU has AMX-BF16 (Sapphire Rapids and later) and the product is large enough to repay
 // the operand packing. LOWBIT_GEMM=blas in the environment turns it off (every product goes to
-// OpenBLAS); LOWBIT_GEMM=amx uses it for products of every size (tests).
+// OpenBLAS); LOWBIT_GEMM=amx uses it for products of every size (tests); LOWBIT_GEMM=auto or
+// unset is the default (any other value: the default, with one warning on stderr). Callers in
+// several threads at once are safe: they take turns on the one packing workspace.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

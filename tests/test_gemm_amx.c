@@ -7,6 +7,7 @@
 // one bf16 part) are held to the same bounds against the fp32 W_eff = step * value that the
 // fake quant hands OpenBLAS. Skips (77) on a CPU without AMX-BF16.
 #include <math.h>
+#include <pthread.h>
 #include <cblas.h>
 #include <omp.h>
 #include "test_util.h"
@@ -101,6 +102,43 @@ static int check_coded(int M, int N, int K, int nt, int mul, int add, int lo, in
     return 0;
 }
 
+// two threads calling gemm_amx at once (they share one workspace behind a lock) must each get
+// the bits of the same call made alone
+typedef struct { int M, N, K; float *A, *B, *C, *want; int bad; } concurrent_job;
+
+static void *concurrent_worker(void *arg) {
+    concurrent_job *j = arg;
+    for (int it = 0; it < 20 && !j->bad; it++) {
+        if (gemm_amx(j->C, j->N, 0.0f, j->A, j->K, 0, j->B, j->N, 0, j->M, j->N, j->K) != 0 ||
+            memcmp(j->C, j->want, sizeof(float) * j->M * j->N) != 0)
+            j->bad = 1;
+    }
+    return NULL;
+}
+
+static int check_concurrent(void) {
+    concurrent_job jobs[2] = {{300, 200, 700, 0, 0, 0, 0, 0}, {64, 1100, 520, 0, 0, 0, 0, 0}};
+    for (int t = 0; t < 2; t++) {
+        concurrent_job *j = &jobs[t];
+        j->A = malloc(sizeof(float) * j->M * j->K);
+        j->B = malloc(sizeof(float) * j->K * j->N);
+        j->C = malloc(sizeof(float) * j->M * j->N);
+        j->want = malloc(sizeof(float) * j->M * j->N);
+        CHECK(j->A && j->B && j->C && j->want, "out of memory");
+        for (int i = 0; i < j->M * j->K; i++) j->A[i] = frand();
+        for (int i = 0; i < j->K * j->N; i++) j->B[i] = frand();
+        CHECK(gemm_amx(j->want, j->N, 0.0f, j->A, j->K, 0, j->B, j->N, 0, j->M, j->N, j->K) == 0, "gemm_amx failed");
+    }
+    pthread_t th[2];
+    for (int t = 0; t < 2; t++) CHECK(pthread_create(&th[t], NULL, concurrent_worker, &jobs[t]) == 0, "pthread_create");
+    for (int t = 0; t < 2; t++) pthread_join(th[t], NULL);
+    const int bad = jobs[0].bad | jobs[1].bad;
+    for (int t = 0; t < 2; t++) { free(jobs[t].A); free(jobs[t].B); free(jobs[t].C); free(jobs[t].want); }
+    CHECK(!bad, "concurrent callers got other bits than a lone call");
+    printf("2 threads calling at once, 20 products each: the bits of a lone call\n");
+    return 0;
+}
+
 int main(void) {
     if (!gemm_amx_available()) {
         fprintf(stderr, "skipped: this CPU (or kernel) has no AMX-BF16; gemm_amx is not used here\n");
@@ -155,6 +193,7 @@ int main(void) {
         free(A); free(B); free(C1); free(C2);
         printf("1 and 2 threads: identical bits\n");
     }
+    if (check_concurrent()) return 1;
     printf("gemm_amx: all checks passed\n");
     return 0;
 }

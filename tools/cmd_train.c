@@ -32,7 +32,13 @@ static void usage(FILE *f) {
         "\n"
         "      --resume CKPT   continue from a checkpoint (HDF5, written by a previous run):\n"
         "                      same config, seed and threads give bit-identical losses\n"
-        "  -h, --help          this help\n");
+        "                      (on a machine with the same matmul engine, see below)\n"
+        "  -h, --help          this help\n"
+        "\n"
+        "Environment:\n"
+        "  LOWBIT_GEMM=blas    every matmul on OpenBLAS. By default a CPU with AMX-BF16 runs the\n"
+        "                      big ones on AMX tiles, fp32-accurate and ~1.5x faster per step;\n"
+        "                      the two engines round differently (the run prints which it uses)\n");
 }
 
 int cmd_train(int argc, char **argv) {
