@@ -142,6 +142,41 @@ static inline void store_pair_parts(uint32_t *dst, size_t pstride, __m512 even, 
     }
 }
 
+// r[0..15] (16 rows of 16 floats) become their transpose: r[j][i] = old r[i][j]. Unpacks
+// interleave 32- then 64-bit pairs inside each 128-bit lane; two rounds of 128-bit lane shuffles
+// gather the four lanes of each column.
+static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    #pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    #pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {   // r[4i + c], lane L: column 4L + c of rows 4i .. 4i+3
+        const __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]);
+        const __m512d c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    #pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {   // lanes 0, 2 (0x88) or 1, 3 (0xDD) of each operand
+        t[c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+        t[4 + c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+        t[8 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+        t[12 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+    }
+    #pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {
+        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
+        r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xDD);
+        r[4 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88);
+        r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xDD);
+    }
+}
+
 // --- packing ------------------------------------------------------------------------------------
 
 // Packed A: per part, 32-row blocks, each (kcp/32) tiles of 32 rows x 32 k (2 KB), so the 16 rows
@@ -171,11 +206,7 @@ static void pack_a(uint16_t *ap, size_t apart, int kcp, const float *A, int lda,
         }
         return;
     }
-    // op(A)[m][k] = A[k][m]: 16 k x 16 m blocks, read as 16 row pieces (contiguous, so the
-    // hardware prefetcher follows them) into an L1 buffer, then gathered down its columns
-    const __m512i col = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                           _mm512_set1_epi32(16));
-    float blk[16 * 16] __attribute__((aligned(64)));
+    // op(A)[m][k] = A[k][m]: 16 k x 16 m blocks, read as 16 row pieces and transposed in registers
     for (int k = 0; k < kcp; k += 16) {
         // the chunk reads mc floats from each of kc rows lda apart (the head's gradient: 512
         // bytes from rows 128 KB apart): too short a run per row for the hardware prefetcher,
@@ -185,13 +216,14 @@ static void pack_a(uint16_t *ap, size_t apart, int kcp, const float *A, int lda,
                 _mm_prefetch((const char *)(A + (size_t)(k0 + k + r) * lda + m0 + i), _MM_HINT_T0);
         for (int i = 0; i < mc; i += 16) {
             const __mmask16 mm = lanes(M - m0 - i);
-            for (int r = 0; r < 16; r++) {
-                const __m512 x = mm && k + r < kc ? _mm512_maskz_loadu_ps(mm, A + (size_t)(k0 + k + r) * lda + m0 + i)
-                                                  : _mm512_setzero_ps();
-                _mm512_store_ps(blk + r * 16, x);
-            }
-            for (int c = 0; c < 16; c++)
-                store_parts(ap + a_offset(i + c, k, kcp), apart, _mm512_i32gather_ps(col, blk + c, 4));
+            __m512 x[16];
+            #pragma GCC unroll 16
+            for (int r = 0; r < 16; r++)
+                x[r] = mm && k + r < kc ? _mm512_maskz_loadu_ps(mm, A + (size_t)(k0 + k + r) * lda + m0 + i)
+                                        : _mm512_setzero_ps();
+            transpose16(x);
+            #pragma GCC unroll 16
+            for (int c = 0; c < 16; c++) store_parts(ap + a_offset(i + c, k, kcp), apart, x[c]);
         }
     }
 }
