@@ -13,11 +13,12 @@
 //
 // Layout. K is cut into chunks of KC, N into chunks of NC, M into chunks of MC. Per (K, N) chunk
 // the threads pack B together into AMX's pair-interleaved ("VNNI") layout, one array per part;
-// then each thread takes MC-row chunks of A in turn, packs one into its own buffer (tiles of 32
-// rows x 32 k, one array per part) and multiplies it by every 32-column block of the B chunk
-// with four 16x16 fp32 accumulator tiles. Each element of C is one fixed sequence of tile
-// operations over K, so the result does not depend on the thread count. Non-finite inputs give non-finite outputs, but
-// an Inf may come out as NaN (Inf - Inf in the splitting), where sgemm could give Inf.
+// then each thread takes MC-row chunks of A in turn (smaller ones when there are few rows for
+// many threads), packs one into its own buffer (tiles of 32 rows x 32 k, one array per part)
+// and multiplies it by every 32-column block of the B chunk with four 16x16 fp32 accumulator
+// tiles. Each element of C is one fixed sequence of tile operations over K, so the result does
+// not depend on the thread count or the chunking of M. Non-finite inputs give non-finite
+// outputs, but an Inf may come out as NaN (Inf - Inf in the splitting), where sgemm could give Inf.
 #include "gemm_amx.h"
 #include <omp.h>
 #include <pthread.h>
@@ -424,7 +425,11 @@ static int run(const gemm_job *j) {
     }
     if (!ws) { pthread_mutex_unlock(&ws_lock); return -1; }
     uint16_t *const bp = ws, *const ap_all = bp + (size_t)nbp * bpart;
-    const int n_mchunks = (M + MC - 1) / MC;
+    // the threads share out MC-row chunks; with fewer than two per thread (few rows, many
+    // threads) smaller chunks keep them all busy (down to 32 rows: less reuse of each B block)
+    int mc = MC;
+    while (mc > 32 && (M + mc - 1) / mc < 2 * nthr) mc /= 2;
+    const int n_mchunks = (M + mc - 1) / mc;
     const int ldw = j->W ? (j->w_nt ? K : N) : 0;
     #pragma omp parallel num_threads(nthr)
     {
@@ -443,7 +448,7 @@ static int run(const gemm_job *j) {
                 // (the implicit barrier: B is packed)
                 #pragma omp for schedule(dynamic)
                 for (int ic = 0; ic < n_mchunks; ic++) {
-                    const int m0 = ic * MC, mcp = ((M - m0 < MC ? M - m0 : MC) + 31) / 32 * 32;
+                    const int m0 = ic * mc, mcp = ((M - m0 < mc ? M - m0 : mc) + 31) / 32 * 32;
                     pack_a(ap, apart, kcp, j->A, j->lda, j->ta, j->akscale, M, m0, mcp, k0, kc);
                     for (int nb = 0; nb < ncp / 32; nb++)
                         for (int mb = 0; mb < mcp / 32; mb++)

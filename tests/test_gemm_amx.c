@@ -3,7 +3,7 @@
 //   err = max over C of |C - C_ref| / (|beta C0| + sum_k |a_mk b_kn|)   (float64 reference)
 // must be below 1e-6 (sgemm-class: fp32's unit roundoff is 6e-8) and at most 2x OpenBLAS's err
 // + 1e-7. Also: beta = 0 never reads C (NaN there stays out), a NaN in A poisons exactly its
-// row, and 1 and 2 threads give the same bits. The coded-weight products (W = diag(step) (mul c + add),
+// row, and 1, 2, 4 and 8 threads give the same bits. The coded-weight products (W = diag(step) (mul c + add),
 // one bf16 part) are held to the same bounds against the fp32 W_eff = step * value that the
 // fake quant hands OpenBLAS. Skips (77) on a CPU without AMX-BF16.
 #include <math.h>
@@ -175,7 +175,7 @@ int main(void) {
         printf("a NaN in A row 3 poisons C row 3 only\n");
     }
 
-    // 1 and 2 threads: the same bits
+    // 1, 2, 4 and 8 threads: the same bits
     {
         const int M = 300, N = 700, K = 900;
         float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * N * K);
@@ -186,12 +186,14 @@ int main(void) {
         const int saved = omp_get_max_threads();
         omp_set_num_threads(1);
         CHECK(gemm_amx(C1, N, 0.0f, A, K, 0, B, K, 1, M, N, K) == 0, "gemm_amx failed");
-        omp_set_num_threads(2);
-        CHECK(gemm_amx(C2, N, 0.0f, A, K, 0, B, K, 1, M, N, K) == 0, "gemm_amx failed");
+        for (int t = 2; t <= 8; t *= 2) {   // 4 and 8 threads also cut M into smaller chunks
+            omp_set_num_threads(t);
+            CHECK(gemm_amx(C2, N, 0.0f, A, K, 0, B, K, 1, M, N, K) == 0, "gemm_amx failed");
+            CHECK(!memcmp(C1, C2, sizeof(float) * M * N), "1 and %d threads differ", t);
+        }
         omp_set_num_threads(saved);
-        CHECK(!memcmp(C1, C2, sizeof(float) * M * N), "1 and 2 threads differ");
         free(A); free(B); free(C1); free(C2);
-        printf("1 and 2 threads: identical bits\n");
+        printf("1, 2, 4 and 8 threads: identical bits\n");
     }
     if (check_concurrent()) return 1;
     printf("gemm_amx: all checks passed\n");
