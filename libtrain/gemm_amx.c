@@ -19,6 +19,7 @@
 // tiles. Each element of C is one fixed sequence of tile operations over K, so the result does
 // not depend on the thread count or the chunking of M. Non-finite inputs give non-finite
 // outputs, but an Inf may come out as NaN (Inf - Inf in the splitting), where sgemm could give Inf.
+#define _GNU_SOURCE   // syscall (arch_prctl), whatever -std the file is built with
 #include "gemm_amx.h"
 #include <omp.h>
 #include <pthread.h>
