@@ -68,7 +68,7 @@ int gemm_amx_available(void) {
 }
 
 size_t gemm_amx_workspace_max(int threads) {
-    return ((size_t)3 * NC * KC + (size_t)3 * MC * KC * (size_t)(threads > 0 ? threads : 1)) * sizeof(uint16_t);
+    return ((size_t)3 * NC * KC + (size_t)3 * MC * 2 * KC * (size_t)(threads > 0 ? threads : 1)) * sizeof(uint16_t);
 }
 
 static void warn_mode(void) {
@@ -415,7 +415,10 @@ static int run(const gemm_job *j) {
     }
     const int nbp = j->W ? 1 : 3;
     const int nthr = omp_get_max_threads();
-    const int kcmax = K < KC ? (K + 31) / 32 * 32 : KC, ncmax = N < NC ? (N + 31) / 32 * 32 : NC;
+    // a long K over a narrow N (the head's input gradient: K 32000, N 512) takes K chunks twice
+    // as long: half the passes over C and the barriers (4x as long spills the A chunk out of L2)
+    const int KCH = K > 4 * KC && N <= NC / 2 ? 2 * KC : KC;
+    const int kcmax = K < KCH ? (K + 31) / 32 * 32 : KCH, ncmax = N < NC ? (N + 31) / 32 * 32 : NC;
     const size_t apart = (size_t)MC * kcmax, bpart = (size_t)ncmax * kcmax;   // bf16 elements per part
     const size_t need = ((size_t)nbp * bpart + 3 * apart * (size_t)nthr) * sizeof(uint16_t);
     pthread_mutex_lock(&ws_lock);
@@ -436,8 +439,8 @@ static int run(const gemm_job *j) {
     {
         uint16_t *const ap = ap_all + (size_t)omp_get_thread_num() * 3 * apart;
         tiles_configure();
-        for (int k0 = 0; k0 < K; k0 += KC) {
-            const int kc = K - k0 < KC ? K - k0 : KC, kcp = (kc + 31) / 32 * 32;
+        for (int k0 = 0; k0 < K; k0 += KCH) {
+            const int kc = K - k0 < KCH ? K - k0 : KCH, kcp = (kc + 31) / 32 * 32;
             const float beta = k0 == 0 ? j->beta : 1.0f;   // later K chunks add to C
             for (int n0 = 0; n0 < N; n0 += NC) {
                 const int nc = N - n0 < NC ? N - n0 : NC, ncp = (nc + 31) / 32 * 32;

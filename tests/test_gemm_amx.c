@@ -144,14 +144,15 @@ int main(void) {
         fprintf(stderr, "skipped: this CPU (or kernel) has no AMX-BF16; gemm_amx is not used here\n");
         return TEST_SKIP;
     }
+    // K = 2600 > 2048 over a narrow N: the double-length K chunks, the last one partial
     const int shapes[][3] = {{1, 1, 1}, {17, 5, 33}, {33, 31, 600}, {64, 48, 512}, {100, 513, 1100}, {70, 1030, 47},
-                             {40, 96, 1536}};
+                             {40, 96, 1536}, {33, 70, 2600}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int t = 0; t < 4; t++)
             for (int bi = 0; bi < 2; bi++)
                 if (check_shape(shapes[s][0], shapes[s][1], shapes[s][2], t & 1, t >> 1, bi ? 1.0f : 0.0f)) return 1;
     if (check_shape(45, 77, 130, 1, 0, 0.5f)) return 1;
-    const int cshapes[][3] = {{1, 3, 5}, {37, 70, 600}, {130, 96, 512}, {64, 2100, 40}};
+    const int cshapes[][3] = {{1, 3, 5}, {37, 70, 600}, {130, 96, 512}, {64, 2100, 40}, {35, 40, 2600}};
     for (size_t s = 0; s < sizeof cshapes / sizeof cshapes[0]; s++)
         for (int nt = 0; nt < 2; nt++)
             for (int bi = 0; bi < 2; bi++)
