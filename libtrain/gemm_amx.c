@@ -195,10 +195,12 @@ static void pack_a(uint16_t *ap, size_t apart, int kcp, const float *A, int lda,
                    int m0, int mc, int k0, int kc) {
     if (!ta) {
         for (int i = 0; i < mc; i++) {
-            // rows are kc floats apart by lda: a short run each, which the hardware prefetcher
-            // barely starts on (the head's 32000-wide gradient rows); fetch the next row's run now
+            // each row gives a run of kc floats and the rows are lda apart: too short a run for
+            // the hardware prefetcher to get going on (the head's 32000-wide gradient rows), so
+            // fetch the next row's run now
             if (m0 + i + 1 < M)
-                for (int k = 0; k < kc; k += 16) _mm_prefetch((const char *)(A + (size_t)(m0 + i + 1) * lda + k0 + k), _MM_HINT_T0);
+                for (int k = 0; k < kc; k += 16)
+                    _mm_prefetch((const char *)(A + (size_t)(m0 + i + 1) * lda + k0 + k), _MM_HINT_T0);
             for (int k = 0; k < kcp; k += 16) {
                 const __mmask16 km = m0 + i < M ? lanes(kc - k) : 0;
                 __m512 x = km ? _mm512_maskz_loadu_ps(km, A + (size_t)(m0 + i) * lda + k0 + k) : _mm512_setzero_ps();

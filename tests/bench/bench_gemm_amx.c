@@ -58,7 +58,10 @@ static int make(operands *o, const shape *s) {
     o->step = malloc((size_t)rows * sizeof(float));
     if (!o->A || !o->B || !o->C || !o->codes || !o->step) return -1;
     uint64_t r = 0x9E3779B97F4A7C15ull;
-    for (size_t i = 0; i < na; i++) { r = r * 6364136223846793005ull + 1442695040888963407ull; o->A[i] = (float)((int)(r >> 40) % 2001 - 1000) * 1e-3f; }
+    for (size_t i = 0; i < na; i++) {   // uniform in [-1, 1] in steps of 1e-3
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        o->A[i] = (float)((int)(r >> 40) % 2001 - 1000) * 1e-3f;
+    }
     for (int i = 0; i < rows; i++) o->step[i] = 0.01f + 1e-5f * (float)i;
     const int cols = (int)(nb / (size_t)rows);
     for (size_t i = 0; i < nb; i++) {   // SEQ 2-bit codes -2..1; B = w_eff = (2c + 1) step[row]
