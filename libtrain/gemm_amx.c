@@ -114,8 +114,9 @@ int gemm_amx_coded_nn(float *C, int ldc, float beta, const float *A, int lda, co
 // lanes i < n set
 static inline __mmask16 lanes(int n) { return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
 
-// x rounded to bf16 (to nearest, ties to even), as fp32 bit patterns with the low 16 bits zero.
-// A NaN stays a NaN (quiet bit set: rounding its bits could carry into the exponent or sign).
+// x rounded to bf16 (to nearest, ties to even), as fp32 bit patterns with the low 16 bits zero:
+// 16 lanes of libquant's lb_f32_to_bf16 (fp16.h), same rule. A NaN stays a NaN (quiet bit set:
+// rounding its bits could carry into the exponent or sign).
 static inline __m512i bf16_bits(__m512 x) {
     const __m512i b = _mm512_castps_si512(x);
     const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
